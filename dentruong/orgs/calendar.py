@@ -1,0 +1,100 @@
+"""Is this a school day for this class, and how many school days lie between two dates.
+
+Every rate in the product counts school days through this module. The rules are pure
+functions over a `CalendarSpec`; `calendar_for_class()` builds the spec from the
+database in two queries (the nearest calendar on the school's path, with its breaks).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Prefetch
+from django.db.models.functions import Length
+
+from dentruong.orgs.models import CalendarBreak, SchoolClass, YearCalendar
+
+ONE_DAY = dt.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class CalendarSpec:
+    term1: tuple[dt.date, dt.date]
+    term2: tuple[dt.date, dt.date]
+    breaks: tuple[tuple[dt.date, dt.date], ...]
+    weekdays: int  # bit 0 = Monday
+
+    def in_term(self, day: dt.date) -> bool:
+        return any(start <= day <= end for start, end in (self.term1, self.term2))
+
+    def on_break(self, day: dt.date) -> bool:
+        return any(start <= day <= end for start, end in self.breaks)
+
+    def is_school_day(self, day: dt.date) -> bool:
+        return (
+            bool(self.weekdays >> day.weekday() & 1)
+            and self.in_term(day)
+            and not self.on_break(day)
+        )
+
+    def school_days(self, start: dt.date, end: dt.date) -> list[dt.date]:
+        """School days in [start, end], both inclusive."""
+        days = []
+        day = start
+        while day <= end:
+            if self.is_school_day(day):
+                days.append(day)
+            day += ONE_DAY
+        return days
+
+    def count_school_days(self, start: dt.date, end: dt.date) -> int:
+        return len(self.school_days(start, end))
+
+    def term_of(self, day: dt.date) -> int | None:
+        """1 or 2, or None outside both terms (summer, the gap between terms)."""
+        if self.term1[0] <= day <= self.term1[1]:
+            return 1
+        if self.term2[0] <= day <= self.term2[1]:
+            return 2
+        return None
+
+
+class NoCalendar(LookupError):
+    """No calendar is set for this school year on the school's path."""
+
+
+def resolve_calendar(school_year_id: int, unit_path_ancestors: list[str]) -> YearCalendar:
+    found = (
+        YearCalendar.objects.filter(
+            school_year_id=school_year_id, unit__path__in=unit_path_ancestors
+        )
+        .order_by(Length("unit__path").desc())
+        .prefetch_related(Prefetch("breaks", queryset=CalendarBreak.objects.order_by("start")))
+        .first()
+    )
+    if found is None:
+        raise NoCalendar(school_year_id)
+    return found
+
+
+def spec_from(calendar: YearCalendar, weekdays: int) -> CalendarSpec:
+    return CalendarSpec(
+        term1=(calendar.term1_start, calendar.term1_end),
+        term2=(calendar.term2_start, calendar.term2_end),
+        breaks=tuple((b.start, b.end) for b in calendar.breaks.all()),
+        weekdays=weekdays,
+    )
+
+
+def calendar_for_class(school_class: SchoolClass) -> CalendarSpec:
+    ancestors = school_class.school.unit.ancestor_paths()
+    return spec_from(resolve_calendar(school_class.school_year_id, ancestors), school_class.weekdays)
+
+
+def is_school_day(school_class: SchoolClass, day: dt.date) -> bool:
+    return calendar_for_class(school_class).is_school_day(day)
+
+
+def count_school_days(school_class: SchoolClass, start: dt.date, end: dt.date) -> int:
+    return calendar_for_class(school_class).count_school_days(start, end)
