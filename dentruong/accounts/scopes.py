@@ -81,5 +81,5 @@ def scope_for(user: User | AnonymousUser) -> Scope:
         for m in Membership.objects.active().filter(user_id=user.pk).select_related("unit")
     ]
     scope = Scope(grants)
-    user._dentruong_scope = scope  # type: ignore[union-attr]
+    setattr(user, "_dentruong_scope", scope)  # noqa: B010 (a per-request cache)
     return scope

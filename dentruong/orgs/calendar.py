@@ -89,7 +89,9 @@ def spec_from(calendar: YearCalendar, weekdays: int) -> CalendarSpec:
 
 def calendar_for_class(school_class: SchoolClass) -> CalendarSpec:
     ancestors = school_class.school.unit.ancestor_paths()
-    return spec_from(resolve_calendar(school_class.school_year_id, ancestors), school_class.weekdays)
+    return spec_from(
+        resolve_calendar(school_class.school_year_id, ancestors), school_class.weekdays
+    )
 
 
 def is_school_day(school_class: SchoolClass, day: dt.date) -> bool:

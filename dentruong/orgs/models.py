@@ -67,7 +67,9 @@ class OrgUnit(models.Model):
                 condition=~Q(code_set="local"),
                 name="orgunit_official_code_unique",
             ),
-            models.UniqueConstraint(fields=["parent", "code"], name="orgunit_code_unique_in_parent"),
+            models.UniqueConstraint(
+                fields=["parent", "code"], name="orgunit_code_unique_in_parent"
+            ),
             models.CheckConstraint(
                 condition=Q(code__regex=r"^[A-Za-z0-9_-]+$"), name="orgunit_code_charset"
             ),
@@ -186,7 +188,9 @@ class YearCalendar(models.Model):
         verbose_name = _("year calendar")
         verbose_name_plural = _("year calendars")
         constraints = [
-            models.UniqueConstraint(fields=["school_year", "unit"], name="calendar_unique_per_unit"),
+            models.UniqueConstraint(
+                fields=["school_year", "unit"], name="calendar_unique_per_unit"
+            ),
             models.CheckConstraint(
                 condition=Q(term1_start__lte=F("term1_end"))
                 & Q(term1_end__lt=F("term2_start"))
@@ -276,8 +280,14 @@ class SchoolClass(models.Model):
 
     @property
     def sessions(self) -> list[str]:
-        return [s for s, on in ((Session.MORNING, self.has_morning),
-                                (Session.AFTERNOON, self.has_afternoon)) if on]
+        return [
+            s
+            for s, on in (
+                (Session.MORNING, self.has_morning),
+                (Session.AFTERNOON, self.has_afternoon),
+            )
+            if on
+        ]
 
     def studies_on(self, day: dt.date) -> bool:
         return bool(self.weekdays >> day.weekday() & 1)
