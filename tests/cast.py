@@ -97,7 +97,10 @@ def build_cast() -> Cast:
     def school(code: str, name: str, commune_unit: OrgUnit, levels: str) -> School:
         node = unit(UnitKind.SCHOOL, code, name, commune_unit, CodeSet.MOET)
         return School.objects.create(
-            unit=node, commune=commune_unit, name=name, levels=levels,
+            unit=node,
+            commune=commune_unit,
+            name=name,
+            levels=levels,
             boarding_type=BoardingType.NONE,
         )
 
@@ -108,13 +111,19 @@ def build_cast() -> Cast:
 
     year = SchoolYear.objects.create(start_year=2026)
     cal = YearCalendar.objects.create(
-        school_year=year, unit=province,
-        term1_start=dt.date(2026, 9, 5), term1_end=dt.date(2027, 1, 16),
-        term2_start=dt.date(2027, 1, 18), term2_end=dt.date(2027, 5, 29),
+        school_year=year,
+        unit=province,
+        term1_start=dt.date(2026, 9, 5),
+        term1_end=dt.date(2027, 1, 16),
+        term2_start=dt.date(2027, 1, 18),
+        term2_end=dt.date(2027, 5, 29),
     )
     CalendarBreak.objects.create(
-        calendar=cal, kind=BreakKind.TET, name="Tết Đinh Mùi",
-        start=dt.date(2027, 2, 1), end=dt.date(2027, 2, 14),
+        calendar=cal,
+        kind=BreakKind.TET,
+        name="Tết Đinh Mùi",
+        start=dt.date(2027, 2, 1),
+        end=dt.date(2027, 2, 14),
     )
 
     users = {
@@ -136,25 +145,47 @@ def build_cast() -> Cast:
     M.create(user=users["province_officer"], role=Role.PROVINCE_OFFICER, unit=province)
     M.create(user=users["commune_officer"], role=Role.COMMUNE_OFFICER, unit=commune)
     M.create(user=users["school_leader"], role=Role.SCHOOL_LEADER, unit=sch.unit)
-    M.create(user=users["teacher"], role=Role.HOMEROOM_TEACHER, unit=sch.unit, school_class=class_3a)
     M.create(
-        user=users["partner"], role=Role.PARTNER, unit=commune, campaign="Tiếp sức đến trường",
-        partner_fields="village,class", expires_on=dt.date(2027, 6, 30),
+        user=users["teacher"], role=Role.HOMEROOM_TEACHER, unit=sch.unit, school_class=class_3a
+    )
+    M.create(
+        user=users["partner"],
+        role=Role.PARTNER,
+        unit=commune,
+        campaign="Tiếp sức đến trường",
+        partner_fields="village,class",
+        expires_on=dt.date(2027, 6, 30),
     )
     M.create(user=users["admin"], role=Role.ADMIN)
     M.create(user=users["outsider"], role=Role.COMMUNE_OFFICER, unit=other_commune)
 
     household = Household.objects.create(village=village, head_name="Đặng Văn Sử")
-    add_guardian(household=household, full_name="Đặng Văn Sử", relationship="father",
-                 phone="+84912345678")
+    add_guardian(
+        household=household, full_name="Đặng Văn Sử", relationship="father", phone="+84912345678"
+    )
 
-    def student(fam: str, given: str, born: dt.date, gender: str, eth: str, vil: OrgUnit,
-                serial: int, hh: Household | None = None) -> Student:
+    def student(
+        fam: str,
+        given: str,
+        born: dt.date,
+        gender: str,
+        eth: str,
+        vil: OrgUnit,
+        serial: int,
+        hh: Household | None = None,
+    ) -> Student:
         return create_student(
-            national_id=make_national_id(province=10, birth_year=born.year, gender=gender,
-                                         serial=serial),
-            family_and_middle_name=fam, given_name=given, birth_date=born, gender=gender,
-            ethnicity=eth, village=vil, household=hh, poverty="poor" if serial == 1 else "none",
+            national_id=make_national_id(
+                province=10, birth_year=born.year, gender=gender, serial=serial
+            ),
+            family_and_middle_name=fam,
+            given_name=given,
+            birth_date=born,
+            gender=gender,
+            ethnicity=eth,
+            village=vil,
+            household=hh,
+            poverty="poor" if serial == 1 else "none",
         )
 
     s1 = student("Đặng Thị", "Ánh", dt.date(2018, 3, 2), "F", "09", village, 1, household)
@@ -166,19 +197,47 @@ def build_cast() -> Cast:
     enroll_student(student=s3, school_class=other_class, on=start, by=None)
 
     child = create_resident_child(
-        commune=commune, village=village, family_and_middle_name="Đặng Văn", given_name="Bình",
-        birth_year=2020, gender="M", ethnicity="09", survey_year=2026, schooling="never",
+        commune=commune,
+        village=village,
+        family_and_middle_name="Đặng Văn",
+        given_name="Bình",
+        birth_year=2020,
+        gender="M",
+        ethnicity="09",
+        survey_year=2026,
+        schooling="never",
         household=household,
     )
     other_child = create_resident_child(
-        commune=other_commune, village=other_village, family_and_middle_name="Sùng Thị",
-        given_name="Mỷ", birth_year=2019, gender="F", ethnicity="08", survey_year=2026,
+        commune=other_commune,
+        village=other_village,
+        family_and_middle_name="Sùng Thị",
+        given_name="Mỷ",
+        birth_year=2019,
+        gender="F",
+        ethnicity="08",
+        survey_year=2026,
         schooling="never",
     )
     return Cast(
-        province=province, commune=commune, village=village, village2=village2,
-        other_commune=other_commune, other_village=other_village, school=sch,
-        other_school=other_sch, year=year, calendar=cal, class_3a=class_3a, class_4a=class_4a,
-        other_class=other_class, household=household, student=s1, student_4a=s2,
-        other_student=s3, child=child, other_child=other_child, **users,
+        province=province,
+        commune=commune,
+        village=village,
+        village2=village2,
+        other_commune=other_commune,
+        other_village=other_village,
+        school=sch,
+        other_school=other_sch,
+        year=year,
+        calendar=cal,
+        class_3a=class_3a,
+        class_4a=class_4a,
+        other_class=other_class,
+        household=household,
+        student=s1,
+        student_4a=s2,
+        other_student=s3,
+        child=child,
+        other_child=other_child,
+        **users,
     )

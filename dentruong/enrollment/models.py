@@ -47,6 +47,11 @@ class Enrollment(models.Model):
         ]
         indexes = [models.Index(fields=["school_class", "end_date"], name="enrollment_class_open")]
 
+    def __str__(self) -> str:
+        return (
+            f"{self.student_id} → {self.school_class_id} ({self.start_date}–{self.end_date or ''})"
+        )
+
 
 class EventKind(models.TextChoices):
     ENROLLED = "enrolled", _("Enrolled")
@@ -72,3 +77,6 @@ class EnrollmentEvent(models.Model):
         ordering = ["date", "id"]
         verbose_name = _("enrollment event")
         verbose_name_plural = _("enrollment events")
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.kind} ({self.student_id})"

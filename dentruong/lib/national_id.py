@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 
+# fmt: off
 PROVINCE_CODES = frozenset({
     1, 2, 4, 6, 8, 10, 11, 12, 14, 15, 17, 19, 20, 22, 24, 25, 26, 27, 30, 31, 33, 34, 35,
     36, 37, 38, 40, 42, 44, 45, 46, 48, 49, 51, 52, 54, 56, 58, 60, 62, 64, 66, 67, 68, 70,
     72, 74, 75, 77, 79, 80, 82, 83, 84, 86, 87, 89, 91, 92, 93, 94, 95, 96,
 })
-_TWELVE_DIGITS = re.compile(r"^\d{12}$")
+# fmt: on
+_TWELVE_DIGITS = re.compile(r"^[0-9]{12}$")
 
 
 class InvalidNationalId(ValueError):
@@ -29,7 +32,8 @@ class InvalidNationalId(ValueError):
 
 
 def normalize_national_id(raw: str) -> str:
-    return re.sub(r"[\s.\-]", "", raw or "")
+    """Full-width digits (some phone keyboards) become ASCII; spaces, dots, dashes go."""
+    return re.sub(r"[\s.\-]", "", unicodedata.normalize("NFKC", raw or ""))
 
 
 def validate_national_id(

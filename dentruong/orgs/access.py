@@ -6,9 +6,9 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from dentruong.accounts.models import User
+from dentruong.accounts.models import Role, User
 from dentruong.accounts.scopes import scope_for
-from dentruong.orgs.models import OrgUnit, School, SchoolClass
+from dentruong.orgs.models import OrgUnit, School, SchoolClass, UnitKind
 
 AnyUser = User | AnonymousUser
 
@@ -58,3 +58,21 @@ def get_class_for_user(user: AnyUser, pk: int) -> SchoolClass:
         return classes_for_user(user).select_related("school", "school_year").get(pk=pk)
     except SchoolClass.DoesNotExist:
         raise Http404 from None
+
+
+def villages_for_user(user: AnyUser) -> QuerySet[OrgUnit]:
+    """Villages a user may put a child's residence in: those of their territory, and for
+    school staff those of the school's commune."""
+    scope = scope_for(user)
+    villages = OrgUnit.objects.filter(kind=UnitKind.VILLAGE)
+    if scope.is_admin:
+        return villages
+    q = Q(pk__in=[])
+    for grant in scope.grants:
+        if grant.path is None:
+            continue
+        path = grant.path
+        if grant.role in (Role.SCHOOL_LEADER, Role.HOMEROOM_TEACHER):
+            path = path[: path.rstrip("/").rfind("/") + 1]  # the school's commune
+        q |= Q(path__startswith=path)
+    return villages.filter(q)

@@ -79,7 +79,7 @@ class PersonName(models.Model):
     household = models.ForeignKey(
         Household, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    sort_key = BinaryKeyField(max_length=300, db_index=True, editable=False)
+    sort_key = BinaryKeyField(max_length=1200, db_index=True, editable=False)
     search_name = models.CharField(max_length=160, editable=False)
 
     class Meta:
@@ -144,6 +144,9 @@ class SensitiveFacts(models.Model):
         verbose_name = _("sensitive facts")
         verbose_name_plural = _("sensitive facts")
 
+    def __str__(self) -> str:
+        return f"{self.student_id}"
+
 
 class NameToken(models.Model):
     """One folded word of a student's name: the index behind diacritic-insensitive search."""
@@ -153,6 +156,9 @@ class NameToken(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["token", "student"], name="nametoken_token_student")]
+
+    def __str__(self) -> str:
+        return self.token
 
 
 class SchoolingStatus(models.TextChoices):
@@ -175,9 +181,7 @@ class ResidentChild(PersonName):
         _("personal identification number"), max_length=12, null=True, blank=True, unique=True
     )
     survey_year = models.PositiveSmallIntegerField(_("survey year"))
-    schooling = models.CharField(
-        _("schooling"), max_length=12, choices=SchoolingStatus.choices
-    )
+    schooling = models.CharField(_("schooling"), max_length=12, choices=SchoolingStatus.choices)
     student = models.OneToOneField(
         Student,
         null=True,

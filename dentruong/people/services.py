@@ -45,7 +45,7 @@ def _apply_names(person: PersonName, family_and_middle_name: str, given_name: st
         setattr(person, name, value)
 
 
-def _reindex_tokens(student: Student) -> None:
+def reindex_tokens(student: Student) -> None:
     NameToken.objects.filter(student=student).delete()
     NameToken.objects.bulk_create(name_tokens(student))
 
@@ -81,7 +81,7 @@ def create_student(
     _apply_names(student, family_and_middle_name, given_name)
     student.save()
     SensitiveFacts.objects.create(student=student, poverty=poverty, disability=disability)
-    _reindex_tokens(student)
+    reindex_tokens(student)
     return student
 
 
@@ -100,7 +100,7 @@ def update_student(*, student: Student, **changes: Any) -> Student:
     _apply_names(student, family, given)
     student.save()
     if renamed:
-        _reindex_tokens(student)
+        reindex_tokens(student)
     if sensitive:
         SensitiveFacts.objects.update_or_create(student=student, defaults=sensitive)
     return student

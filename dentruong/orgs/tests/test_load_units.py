@@ -82,7 +82,7 @@ def test_province_option_limits_the_load(capsys: pytest.CaptureFixture[str]) -> 
     assert set(OrgUnit.objects.filter(depth=0).values_list("code", flat=True)) == {"01", "15"}
     assert not OrgUnit.objects.exclude(path__startswith="01/").exclude(path__startswith="15/")
     n = OrgUnit.objects.count()
-    assert f"{n} created, 0 updated, 0 unchanged" in capsys.readouterr().out
+    assert f"thêm mới {n}, cập nhật 0, giữ nguyên 0" in capsys.readouterr().out
 
     # The rest can be loaded later; the two provinces already there are left alone.
     assert load_administrative_units() == LoadResult(created=ALL - n, updated=0, unchanged=n)
@@ -90,7 +90,7 @@ def test_province_option_limits_the_load(capsys: pytest.CaptureFixture[str]) -> 
 
 @pytest.mark.parametrize("code", ["10", "99", "x", "015", "", "1.5"])
 def test_bad_province_code_is_an_error(code: str) -> None:
-    with pytest.raises(CommandError, match="Unknown province code"):
+    with pytest.raises(CommandError, match="Mã tỉnh không tồn tại"):
         call_command("load_units", "--province", code)
     assert not OrgUnit.objects.exists()
 
@@ -107,8 +107,8 @@ def test_command_prints_one_line_summary(capsys: pytest.CaptureFixture[str]) -> 
 
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 2
-    assert f"{ALL} created, 0 updated, 0 unchanged" in lines[0]
-    assert f"0 created, 0 updated, {ALL} unchanged" in lines[1]
+    assert f"thêm mới {ALL}, cập nhật 0, giữ nguyên 0" in lines[0]
+    assert f"thêm mới 0, cập nhật 0, giữ nguyên {ALL}" in lines[1]
 
 
 def test_loads_into_an_existing_tree_without_moving_it(cast: Cast) -> None:
