@@ -1,8 +1,16 @@
-"""The REST API, versioned under /api/v1/ (django-ninja; schema at /api/v1/openapi.json)."""
+"""The REST API, versioned under /api/v1/ (django-ninja; schema at /api/v1/openapi.json).
+
+Every error a client can fix comes back as 422 `{"errors": {field: [{message, code}]}}`,
+whether a form rule or the schema (a malformed date, a missing field) refused it.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
+from ninja.errors import ValidationError
 from ninja.security import django_auth
 
 from dentruong.people.api import router as people_router
@@ -14,3 +22,25 @@ api = NinjaAPI(
     auth=django_auth,
 )
 api.add_router("/", people_router)
+api.add_router("/", "dentruong.attendance.api.router")
+
+# Where a schema error sits: ninja's location prefix ("body", "payload") is not a field.
+_LOCATION_PREFIXES = {"body", "query", "path", "form", "payload", "header", "cookie"}
+
+
+def schema_errors(errors: list[dict[str, Any]]) -> dict[str, list[dict[str, str]]]:
+    out: dict[str, list[dict[str, str]]] = {}
+    for error in errors:
+        loc = [str(part) for part in error.get("loc", ())]
+        while loc and loc[0] in _LOCATION_PREFIXES:
+            loc = loc[1:]
+        field = ".".join(loc) or "__all__"
+        out.setdefault(field, []).append(
+            {"message": str(error.get("msg", "")), "code": str(error.get("type", "invalid"))}
+        )
+    return out
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    return api.create_response(request, {"errors": schema_errors(exc.errors)}, status=422)

@@ -29,7 +29,7 @@ SECRET_KEY = os.getenv("SECRET_KEY", "")
 if not SECRET_KEY:
     if not (DEBUG or envbool("DENTRUONG_DEV", "true")):
         raise RuntimeError("SECRET_KEY must be set in production")
-    SECRET_KEY = "dev-only-insecure-key-not-for-production"  # noqa: S105
+    SECRET_KEY = "dev-only-insecure-key-not-for-production"
 
 ALLOWED_HOSTS = os.getenv("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
 
@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "dentruong.orgs",
     "dentruong.people",
     "dentruong.enrollment",
+    "dentruong.attendance",
     "dentruong.front",
     "dentruong.demo",
 ]
@@ -54,6 +55,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "dentruong.front.middleware.VietnameseFirstMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -361,3 +361,14 @@ def test_link_resident_child_to_student(cast: Cast, client: Client) -> None:
     assert response.status_code == 302
     cast.child.refresh_from_db()
     assert cast.child.student == cast.student
+
+
+def test_api_schema_errors_have_the_same_shape(cast: Cast, client: Client) -> None:
+    login(client, "cuc")
+    response = client.post(
+        reverse("api-v1:create_student"), {"given_name": 5}, content_type="application/json"
+    )
+    assert response.status_code == 422
+    errors = response.json()["errors"]
+    assert "national_id" in errors and "given_name" in errors
+    assert all({"message", "code"} <= set(e) for errs in errors.values() for e in errs)

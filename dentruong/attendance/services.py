@@ -1,0 +1,462 @@
+"""Writes of roll calls: the first submission, corrections, bulk submission.
+
+One accepted submission = one `RollCallRevision`. The absences and the
+`ClassDaySummary` of a roll call change only here, in the same transaction as the
+revision. Every rule that rejects a submission raises `RollCallError` before anything is
+written.
+
+Transactions are short (docs/decisions/0002): the checks that read stable data — the
+client id, the session, the date, the calendar, the codes — run before the transaction;
+inside it, one read of the roster (it fixes the summary's head count) and the writes, all
+set-based: the number of queries does not depend on the number of students.
+
+Concurrency: the first insert of a roll call relies on the unique constraint on (class,
+date, session), never on a prior check. When it fails, another submission got there
+first, and this one becomes a correction of it, under a row lock (PostgreSQL; SQLite's
+IMMEDIATE transactions are serial anyway): the later edit wins, both stay in the history.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
+from zoneinfo import ZoneInfo
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from dentruong.accounts.models import User
+from dentruong.attendance.models import (
+    Absence,
+    AbsenceCode,
+    AbsenceReason,
+    ClassDaySummary,
+    RollCall,
+    RollCallRevision,
+)
+from dentruong.enrollment.models import Enrollment
+from dentruong.lib import vntext
+from dentruong.orgs.calendar import CalendarSpec, NoCalendar, calendar_for_class
+from dentruong.orgs.models import SchoolClass, Session
+
+VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+NOTE_MAX = 200
+
+
+def local_today() -> dt.date:
+    """Today in Việt Nam, whatever the server's or the request's time zone."""
+    return timezone.localdate(timezone=VN_TZ)
+
+
+class Mark(NamedTuple):
+    """One student's exception at a roll call (everyone not marked is present)."""
+
+    code: str
+    reason: str = AbsenceReason.UNKNOWN
+    note: str = ""
+
+
+class RollCallError(Exception):
+    """A submission was refused; nothing was written.
+
+    `code` is machine-readable, `message` is translated, `field` names the input at
+    fault ('date', 'session', 'client_id', 'marks.<student id>' or '__all__').
+    """
+
+    def __init__(self, code: str, message: str, field: str = "__all__") -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    roll_call: RollCall
+    summary: ClassDaySummary
+    created: bool  # the first submission of this class-session
+    duplicate: bool  # this client id had already been accepted: nothing changed
+    # The submitter edited another version than the one they replaced (someone else's edit
+    # came in between, or they never saw the roll call): their edit still wins.
+    stale_base: bool = False
+
+
+@dataclass(frozen=True)
+class RollCallInput:
+    """One roll call of a bulk submission."""
+
+    school_class: SchoolClass
+    date: dt.date
+    session: str
+    marks: Mapping[int, tuple[str, str, str]]
+    client_id: uuid.UUID
+    base_version: int | None = None
+
+
+def submit_roll_call(
+    *,
+    school_class: SchoolClass,
+    date: dt.date,
+    session: str,
+    marks: Mapping[int, tuple[str, str, str]],
+    by: User,
+    client_id: uuid.UUID,
+    base_version: int | None = None,
+) -> SubmitResult:
+    """Record the roll call of `school_class` for `date` and `session`.
+
+    `marks` maps student id → (code, reason, note) for each student not simply present.
+    The same `client_id` again returns the roll call as it stands (`duplicate=True`); a
+    new submission for a class-session that already has a roll call is a correction.
+    Access is the caller's business (`dentruong.attendance.access`).
+    """
+    return _submit(
+        school_class=school_class,
+        date=date,
+        session=session,
+        marks=marks,
+        by=by,
+        client_id=client_id,
+        base_version=base_version,
+        spec=None,
+    )
+
+
+def bulk_submit(*, items: Sequence[RollCallInput], by: User) -> list[SubmitResult | RollCallError]:
+    """Submit many roll calls; one result per item, in order.
+
+    Not all-or-nothing: each item is validated and written in its own short transaction
+    (a savepoint if the caller holds one), so a bad item is reported and the others are
+    kept. Integrations resend a whole batch safely because client ids are idempotent; one
+    bad row must not hold back a school's day, nor hold SQLite's write lock for the batch.
+    """
+    specs: dict[int, CalendarSpec | RollCallError] = {}
+    results: list[SubmitResult | RollCallError] = []
+    for item in items:
+        key = item.school_class.pk
+        if key not in specs:
+            try:
+                specs[key] = class_calendar(item.school_class)
+            except RollCallError as error:
+                specs[key] = error
+        spec = specs[key]
+        try:
+            if isinstance(spec, RollCallError):
+                raise spec
+            results.append(
+                _submit(
+                    school_class=item.school_class,
+                    date=item.date,
+                    session=item.session,
+                    marks=item.marks,
+                    by=by,
+                    client_id=item.client_id,
+                    base_version=item.base_version,
+                    spec=spec,
+                )
+            )
+        except RollCallError as error:
+            results.append(error)
+    return results
+
+
+def class_calendar(school_class: SchoolClass) -> CalendarSpec:
+    """The class's calendar (`calendar_for_class`), or RollCallError('no_calendar')."""
+    try:
+        return calendar_for_class(school_class)
+    except NoCalendar:
+        raise RollCallError(
+            "no_calendar",
+            _("No calendar is set for the school year of class %(class)s.")
+            % {"class": school_class.name},
+            "date",
+        ) from None
+
+
+# --- the steps -------------------------------------------------------------------------
+
+
+def _submit(
+    *,
+    school_class: SchoolClass,
+    date: dt.date,
+    session: str,
+    marks: Mapping[int, tuple[str, str, str]],
+    by: User,
+    client_id: uuid.UUID,
+    base_version: int | None,
+    spec: CalendarSpec | None,
+) -> SubmitResult:
+    previous = _accepted(client_id)
+    if previous is not None:
+        return _duplicate(previous, school_class, date, session)
+    _check_session(school_class, session)
+    _check_date(school_class, date, spec)
+    clean = _clean_marks(marks)
+    with transaction.atomic():
+        enrolled = set(
+            Enrollment.objects.on(date)
+            .filter(school_class=school_class)
+            .values_list("student_id", flat=True)
+        )
+        _check_enrolled(school_class, date, clean, enrolled)
+        now = timezone.now()
+        try:
+            with transaction.atomic():
+                roll_call = RollCall.objects.create(
+                    school_class=school_class,
+                    date=date,
+                    session=session,
+                    taken_by=by,
+                    taken_at=now,
+                    updated_at=now,
+                    client_id=client_id,
+                    version=1,
+                )
+        except IntegrityError as clash:
+            return _correct(
+                school_class=school_class,
+                date=date,
+                session=session,
+                marks=clean,
+                enrolled=len(enrolled),
+                by=by,
+                client_id=client_id,
+                base_version=base_version,
+                now=now,
+                clash=clash,
+            )
+        _add_absences(roll_call, clean)
+        RollCallRevision.objects.create(
+            roll_call=roll_call,
+            version=1,
+            client_id=client_id,
+            base_version=base_version,
+            changed_by=by,
+            changed_at=now,
+            before={},
+            after=_codes(clean),
+        )
+        summary = ClassDaySummary.objects.create(
+            roll_call=roll_call,
+            school_class_id=school_class.pk,
+            school_id=school_class.school_id,
+            date=date,
+            session=session,
+            **_counts(len(enrolled), clean),
+        )
+    return SubmitResult(
+        roll_call=roll_call,
+        summary=summary,
+        created=True,
+        duplicate=False,
+        stale_base=bool(base_version),
+    )
+
+
+def _correct(
+    *,
+    school_class: SchoolClass,
+    date: dt.date,
+    session: str,
+    marks: dict[int, Mark],
+    enrolled: int,
+    by: User,
+    client_id: uuid.UUID,
+    base_version: int | None,
+    now: dt.datetime,
+    clash: IntegrityError,
+) -> SubmitResult:
+    """Replace the marks of the existing roll call (inside the caller's transaction)."""
+    roll_call = (
+        RollCall.objects.select_for_update()
+        .filter(school_class=school_class, date=date, session=session)
+        .first()
+    )
+    # Under the lock, a concurrent submission of this very client id is visible now.
+    previous = _accepted(client_id)
+    if previous is not None:
+        return _duplicate(previous, school_class, date, session)
+    if roll_call is None:  # the clash was not on (class, date, session) after all
+        raise clash
+    old = Absence.objects.filter(roll_call=roll_call)
+    before = {
+        str(student_id): code
+        for student_id, code in old.order_by("student_id").values_list("student_id", "code")
+    }
+    old.delete()
+    _add_absences(roll_call, marks)
+    replaced = roll_call.version
+    roll_call.version = replaced + 1
+    roll_call.updated_at = now
+    roll_call.save(update_fields=["version", "updated_at"])
+    RollCallRevision.objects.create(
+        roll_call=roll_call,
+        version=roll_call.version,
+        client_id=client_id,
+        base_version=base_version,
+        changed_by=by,
+        changed_at=now,
+        before=before,
+        after=_codes(marks),
+    )
+    summary = ClassDaySummary(
+        roll_call=roll_call,
+        school_class_id=school_class.pk,
+        school_id=school_class.school_id,
+        date=date,
+        session=session,
+        **_counts(enrolled, marks),
+    )
+    summary.save(force_update=True)
+    return SubmitResult(
+        roll_call=roll_call,
+        summary=summary,
+        created=False,
+        duplicate=False,
+        stale_base=(base_version or 0) != replaced,
+    )
+
+
+def _accepted(client_id: uuid.UUID) -> RollCallRevision | None:
+    return (
+        RollCallRevision.objects.select_related("roll_call__summary")
+        .filter(client_id=client_id)
+        .first()
+    )
+
+
+def _duplicate(
+    revision: RollCallRevision, school_class: SchoolClass, date: dt.date, session: str
+) -> SubmitResult:
+    roll_call = revision.roll_call
+    if (roll_call.school_class_id, roll_call.date, roll_call.session) != (
+        school_class.pk,
+        date,
+        session,
+    ):
+        raise RollCallError(
+            "client_id_reused",
+            _("This submission id was already used for another roll call."),
+            "client_id",
+        )
+    return SubmitResult(
+        roll_call=roll_call, summary=roll_call.summary, created=False, duplicate=True
+    )
+
+
+def _check_session(school_class: SchoolClass, session: str) -> None:
+    if session not in Session.values:
+        raise RollCallError(
+            "invalid_session",
+            _("“%(session)s” is not a session: use am (morning) or pm (afternoon).")
+            % {"session": session},
+            "session",
+        )
+    if session not in school_class.sessions:
+        raise RollCallError(
+            "session_not_held",
+            _("Class %(class)s has no lessons in this session: %(session)s.")
+            % {"class": school_class.name, "session": Session(session).label},
+            "session",
+        )
+
+
+def _check_date(school_class: SchoolClass, date: dt.date, spec: CalendarSpec | None) -> None:
+    today = local_today()
+    if date > today:
+        raise RollCallError(
+            "future_date",
+            _("%(date)s is in the future: a roll call can be taken up to today (%(today)s).")
+            % {"date": f"{date:%d/%m/%Y}", "today": f"{today:%d/%m/%Y}"},
+            "date",
+        )
+    if not (spec or class_calendar(school_class)).is_school_day(date):
+        raise RollCallError(
+            "not_school_day",
+            _("%(date)s is not a school day for class %(class)s.")
+            % {"date": f"{date:%d/%m/%Y}", "class": school_class.name},
+            "date",
+        )
+
+
+def _clean_marks(marks: Mapping[int, tuple[str, str, str]]) -> dict[int, Mark]:
+    clean: dict[int, Mark] = {}
+    for student_id, (code, reason, note) in marks.items():
+        field = f"marks.{student_id}"
+        if code not in AbsenceCode.values:
+            raise RollCallError(
+                "invalid_code",
+                _(
+                    "“%(code)s” is not an attendance code: use P (absent with leave), "
+                    "K (absent without leave) or T (late)."
+                )
+                % {"code": code},
+                field,
+            )
+        reason = reason or AbsenceReason.UNKNOWN
+        if reason not in AbsenceReason.values:
+            raise RollCallError(
+                "invalid_reason",
+                _("“%(reason)s” is not a reason: use one of %(choices)s.")
+                % {"reason": reason, "choices": ", ".join(AbsenceReason.values)},
+                field,
+            )
+        note = vntext.clean(note)
+        if len(note) > NOTE_MAX:
+            raise RollCallError(
+                "note_too_long",
+                _("The note is longer than %(max)d characters.") % {"max": NOTE_MAX},
+                field,
+            )
+        clean[int(student_id)] = Mark(code, reason, note)
+    return clean
+
+
+def _check_enrolled(
+    school_class: SchoolClass, date: dt.date, marks: dict[int, Mark], enrolled: set[int]
+) -> None:
+    strangers = sorted(set(marks) - enrolled)
+    if strangers:
+        raise RollCallError(
+            "not_enrolled",
+            _("Student %(student)s is not in class %(class)s on %(date)s.")
+            % {"student": strangers[0], "class": school_class.name, "date": f"{date:%d/%m/%Y}"},
+            f"marks.{strangers[0]}",
+        )
+
+
+def _add_absences(roll_call: RollCall, marks: dict[int, Mark]) -> None:
+    if marks:
+        Absence.objects.bulk_create(
+            Absence(
+                roll_call=roll_call,
+                student_id=student_id,
+                date=roll_call.date,
+                code=mark.code,
+                reason=mark.reason,
+                note=mark.note,
+            )
+            for student_id, mark in marks.items()
+        )
+
+
+def _codes(marks: dict[int, Mark]) -> dict[str, str]:
+    return {str(student_id): mark.code for student_id, mark in sorted(marks.items())}
+
+
+def _counts(enrolled: int, marks: dict[int, Mark]) -> dict[str, int]:
+    codes = Counter(mark.code for mark in marks.values())
+    excused, unexcused = codes[AbsenceCode.EXCUSED], codes[AbsenceCode.UNEXCUSED]
+    return {
+        "enrolled": enrolled,
+        "present": enrolled - excused - unexcused,
+        "late": codes[AbsenceCode.LATE],
+        "excused": excused,
+        "unexcused": unexcused,
+    }
