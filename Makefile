@@ -47,6 +47,7 @@ typecheck: install-test
 	$(VENV)/bin/mypy dentruong
 
 check-migrations: install-test
+	mkdir -p var
 	$(PY) manage.py makemigrations --check --dry-run
 
 pytest: install-test chromium

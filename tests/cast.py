@@ -39,16 +39,9 @@ PASSWORD = "correct-horse-battery-staple-9"
 
 
 def unit(kind: str, code: str, name: str, parent: OrgUnit | None, code_set: str) -> OrgUnit:
-    path = OrgUnit.child_path(parent.path if parent else "", code)
-    return OrgUnit.objects.create(
-        kind=kind,
-        code=code,
-        code_set=code_set,
-        name=name,
-        parent=parent,
-        path=path,
-        depth=path.count("/") - 1,
-    )
+    node = OrgUnit.child_of(parent, kind=kind, code=code, code_set=code_set, name=name)
+    node.save()
+    return node
 
 
 def make_user(username: str, full_name: str) -> User:

@@ -750,14 +750,8 @@ def _communes(province: OrgUnit, wanted: list[tuple[str, str]]) -> dict[str, Org
         )
     }
     missing = [
-        OrgUnit(
-            kind=UnitKind.COMMUNE,
-            code=code,
-            code_set=CodeSet.GSO_2025,
-            name=name,
-            parent=province,
-            path=OrgUnit.child_path(province.path, code),
-            depth=province.depth + 1,
+        OrgUnit.child_of(
+            province, kind=UnitKind.COMMUNE, code=code, code_set=CodeSet.GSO_2025, name=name
         )
         for code, name in wanted
         if code not in found
@@ -1070,25 +1064,13 @@ def _build_commune(
 ) -> None:
     # Villages and schools: nodes of the tree.
     units = [
-        OrgUnit(
-            kind=UnitKind.VILLAGE,
-            code=v.code,
-            code_set=CodeSet.LOCAL,
-            name=v.name,
-            parent=commune,
-            path=OrgUnit.child_path(commune.path, v.code),
-            depth=commune.depth + 1,
+        OrgUnit.child_of(
+            commune, kind=UnitKind.VILLAGE, code=v.code, code_set=CodeSet.LOCAL, name=v.name
         )
         for v in plan.villages
     ] + [
-        OrgUnit(
-            kind=UnitKind.SCHOOL,
-            code=s.code,
-            code_set=CodeSet.MOET,
-            name=s.name,
-            parent=commune,
-            path=OrgUnit.child_path(commune.path, s.code),
-            depth=commune.depth + 1,
+        OrgUnit.child_of(
+            commune, kind=UnitKind.SCHOOL, code=s.code, code_set=CodeSet.MOET, name=s.name
         )
         for s in plan.schools
     ]

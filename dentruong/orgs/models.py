@@ -82,6 +82,21 @@ class OrgUnit(models.Model):
     def child_path(parent_path: str, code: str) -> str:
         return f"{parent_path}{code}/"
 
+    @classmethod
+    def child_of(
+        cls, parent: OrgUnit | None, *, kind: str, code: str, code_set: str, name: str
+    ) -> OrgUnit:
+        """An unsaved unit placed under `parent` (path and depth set from its code)."""
+        return cls(
+            kind=kind,
+            code=code,
+            code_set=code_set,
+            name=name,
+            parent=parent,
+            path=cls.child_path(parent.path if parent else "", code),
+            depth=parent.depth + 1 if parent else 0,
+        )
+
     def contains(self, other: OrgUnit) -> bool:
         return other.path.startswith(self.path)
 
