@@ -161,3 +161,6 @@ SECURE_REFERRER_POLICY = "same-origin"
 # --- Product knobs --------------------------------------------------------------------
 # Page size of lists (students, children). Kept small: a teacher's phone on 3G.
 LIST_PAGE_SIZE = envint("LIST_PAGE_SIZE", 50)
+# When `manage.py remind_roll_call` (run by cron or a systemd timer) reminds homeroom
+# teachers who have not taken the morning roll call: HH:MM, Việt Nam time.
+ROLL_CALL_REMINDER_TIME = os.getenv("ROLL_CALL_REMINDER_TIME", "08:30")

@@ -24,6 +24,7 @@ NO_DATA = {
     "api-v1:openapi-json",
     "api-v1:openapi-view",
     "api-v1:api-root",
+    "service-worker",  # /sw.js: code only, no data
 }
 
 # name → (url kwargs from the cast, the user who may see it)
@@ -31,12 +32,19 @@ OBJECT_ROUTES: dict[str, tuple[Callable[[Cast], dict[str, Any]], str]] = {
     "student-detail": (lambda c: {"pk": c.student.pk}, "teacher"),
     "student-edit": (lambda c: {"pk": c.student.pk}, "school_leader"),
     "class-roster": (lambda c: {"pk": c.class_3a.pk}, "teacher"),
+    "roll-call": (lambda c: {"pk": c.class_3a.pk}, "teacher"),
     "child-detail": (lambda c: {"pk": c.child.pk}, "commune_officer"),
     "api-v1:get_student": (lambda c: {"student_id": c.student.pk}, "teacher"),
     "api-v1:class_students": (lambda c: {"class_id": c.class_3a.pk}, "teacher"),
     "api-v1:get_child": (lambda c: {"child_id": c.child.pk}, "commune_officer"),
     "api-v1:class_roll_calls": (lambda c: {"class_id": c.class_3a.pk}, "teacher"),
     "api-v1:class_attendance_summary": (lambda c: {"class_id": c.class_3a.pk}, "teacher"),
+    "api-v1:unit_attendance_rates": (lambda c: {"unit_id": c.commune.pk}, "commune_officer"),
+    "api-v1:unit_roll_call_completeness": (
+        lambda c: {"unit_id": c.commune.pk},
+        "commune_officer",
+    ),
+    "api-v1:unit_absence_lists": (lambda c: {"unit_id": c.commune.pk}, "commune_officer"),
 }
 # POST-only object routes: the outsider's write must 404 and change nothing.
 POST_ROUTES: dict[str, Callable[[Cast], dict[str, Any]]] = {

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
 from dentruong.accounts.models import User
-from dentruong.attendance import services
+from dentruong.attendance import selectors, services
 from dentruong.attendance.access import (
     can_read_marks,
     can_take_roll_call,
@@ -26,8 +26,17 @@ from dentruong.attendance.access import (
     get_class_for_attendance,
 )
 from dentruong.attendance.models import Absence, AbsenceReason, ClassDaySummary, RollCall
-from dentruong.attendance.rates import session_rate
-from dentruong.attendance.services import RollCallError, RollCallInput, SubmitResult, local_today
+from dentruong.attendance.rates import NEAR_LIMIT_DEFAULT, session_rate
+from dentruong.attendance.services import (
+    VN_TZ,
+    RollCallError,
+    RollCallInput,
+    SubmitResult,
+    local_today,
+)
+from dentruong.orgs.access import get_unit_for_user
+from dentruong.orgs.models import LEVEL_GRADES, OrgUnit, Session
+from dentruong.people.access import students_for_user
 
 router = Router(tags=["attendance"])
 
@@ -471,5 +480,469 @@ def class_attendance_summary(
                 "excused_rate": totals.excused_rate,
                 "unexcused_rate": totals.unexcused_rate,
             },
+        },
+    )
+
+
+# --- Rates, completeness and lists for a unit of the tree --------------------------------
+# A unit out of the user's scope is 404; rates and completeness are head counts (anyone
+# who sees the unit); the lists name children: not for a partner-only user (403).
+
+MAX_LIST_ITEMS = 1000
+CONSECUTIVE_WINDOW_DAYS = 28  # default window of the consecutive-absence list: 4 weeks
+# kind → (default n, lowest, highest)
+LIST_N = {
+    "consecutive": (3, 1, 200),
+    "after_break": (3, 1, 60),
+    "near_limit": (NEAR_LIMIT_DEFAULT, 1, 500),
+}
+
+
+class UnitOut(Schema):
+    id: int
+    name: str
+    kind: str
+    path: str
+
+
+class RateRowOut(Schema):
+    kind: str = Field(description="unit, commune, school or class")
+    id: int
+    name: str
+    classes: int
+    sessions_due: int = Field(
+        description="Class-sessions due: each class's school days in the range up to today "
+        "× the sessions it holds"
+    )
+    roll_calls: int = Field(description="Roll calls taken among them")
+    missing: int = Field(description="Sessions due without a roll call: neither present nor absent")
+    coverage: float | None = Field(description="roll_calls ÷ sessions_due")
+    due: int = Field(description="Student-sessions due: Σ enrolled over the roll calls taken")
+    present: int = Field(description="Late included")
+    late: int
+    excused: int
+    unexcused: int
+    rate: float | None = Field(description="Session-based rate: present ÷ due")
+    excused_rate: float | None = Field(description="P ÷ due")
+    unexcused_rate: float | None = Field(description="K ÷ due")
+    students: int | None = Field(
+        description="Students enrolled in the unit's classes at some time in the range "
+        "(null with students=false)"
+    )
+    students_within: int | None = Field(description="Of them, with at most max_absences P + K")
+    student_rate: float | None = Field(description="Student-based rate: students_within ÷ students")
+    students_within_unexcused: int | None = Field(
+        description="Of them, with at most max_absences K"
+    )
+    student_unexcused_rate: float | None
+    headcount: int = Field(description="Sĩ số: students enrolled on `until`")
+
+
+class RatesOut(Schema):
+    unit: UnitOut
+    date_from: dt.date
+    date_to: dt.date
+    until: dt.date = Field(description="min(date_to, today): nothing later is due")
+    school_days: int
+    group_by: str | None
+    level: str | None
+    grade: int | None
+    max_absences: int
+    students: bool
+    totals: RateRowOut
+    groups: list[RateRowOut]
+
+
+class TeacherOut(Schema):
+    id: int
+    name: str
+
+
+class ClassGapOut(Schema):
+    id: int
+    name: str
+    grade: int
+    school_id: int
+    teacher: TeacherOut | None = Field(description="The homeroom teacher, if any")
+    session_missing: bool
+    today_missing: list[str]
+    week_missing: list[MissingOut]
+
+
+class GapCountsOut(Schema):
+    id: int | None = None
+    name: str = ""
+    classes: int = Field(0, description="Classes with a session due this week up to the date")
+    session_due: int = Field(0, description="Classes holding the session on the date")
+    session_missing: int = Field(0, description="… that have not taken its roll call")
+    today_due: int = Field(0, description="Classes with a session on the date")
+    today_missing: int = Field(0, description="… that have not taken all of them")
+    week_due: int = Field(0, description="Class-sessions due this week up to the date")
+    week_missing: int = Field(0, description="… without a roll call")
+    week_classes_missing: int = Field(0, description="Classes owing at least one")
+
+
+class SchoolGapsOut(GapCountsOut):
+    commune_id: int
+    missing_classes: list[ClassGapOut] = Field(description="Classes owing a roll call this week")
+
+
+class CompletenessOut(Schema):
+    unit: UnitOut
+    date: dt.date
+    session: str
+    week_start: dt.date
+    totals: GapCountsOut
+    communes: list[GapCountsOut]
+    schools: list[SchoolGapsOut]
+    no_calendar_school_ids: list[int]
+
+
+class SessionAtOut(Schema):
+    date: dt.date
+    session: str
+
+
+class ListItemOut(Schema):
+    student_id: int
+    full_name: str
+    class_id: int | None
+    class_name: str
+    school_id: int | None
+    school_name: str
+    sessions: int = Field(
+        0,
+        description="consecutive: length of the longest run of K; after_break: sessions "
+        "due since the break (all missed)",
+    )
+    first: SessionAtOut | None = None
+    last: SessionAtOut | None = None
+    ongoing: bool = Field(False, description="The run reaches the student's last session")
+    excused: int = 0
+    unexcused: int = 0
+    absences: int = Field(0, description="near_limit: P + K in the school year")
+    left: int = Field(0, description="near_limit: absences left before the 45 limit")
+    break_name: str = ""
+    break_end: dt.date | None = None
+
+
+class AbsenceListOut(Schema):
+    unit: UnitOut
+    kind: str
+    n: int
+    date: dt.date
+    date_from: dt.date | None
+    count: int
+    truncated: bool = Field(description="More than the items returned")
+    items: list[ListItemOut]
+
+
+def _unit_out(unit: OrgUnit) -> dict[str, Any]:
+    return {"id": unit.pk, "name": unit.name, "kind": unit.kind, "path": unit.path}
+
+
+def _choice(field: str, value: str, choices: list[str]) -> dict[str, Any]:
+    return _error(
+        "invalid_choice",
+        _("“%(value)s” is not one of: %(choices)s.")
+        % {"value": value, "choices": ", ".join(choices)},
+        field,
+    )
+
+
+def _between(field: str, value: int, low: int, high: int) -> dict[str, Any] | None:
+    if low <= value <= high:
+        return None
+    return _error(
+        "out_of_range",
+        _("%(field)s must be between %(low)d and %(high)d.")
+        % {"field": field, "low": low, "high": high},
+        field,
+    )
+
+
+def _rate_row(row: selectors.GroupRate) -> dict[str, Any]:
+    s, c, st = row.sessions, row.coverage, row.students
+    return {
+        "kind": row.kind,
+        "id": row.id,
+        "name": row.name,
+        "classes": row.classes,
+        "sessions_due": c.sessions_due,
+        "roll_calls": c.roll_calls,
+        "missing": c.missing,
+        "coverage": c.rate,
+        "due": s.due,
+        "present": s.present,
+        "late": s.late,
+        "excused": s.excused,
+        "unexcused": s.unexcused,
+        "rate": s.rate,
+        "excused_rate": s.excused_rate,
+        "unexcused_rate": s.unexcused_rate,
+        "students": st and st.students,
+        "students_within": st and st.within,
+        "student_rate": st and st.rate,
+        "students_within_unexcused": st and st.within_unexcused,
+        "student_unexcused_rate": st and st.unexcused_rate,
+        "headcount": row.headcount,
+    }
+
+
+@router.get(
+    "/units/{unit_id}/attendance-rates",
+    response={200: RatesOut, 422: ValidationErrors},
+)
+def unit_attendance_rates(
+    request: HttpRequest,
+    unit_id: int,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    group_by: str | None = None,
+    level: str | None = None,
+    grade: int | None = None,
+    max_absences: int = 3,
+    students: bool = True,
+) -> Status[dict[str, Any]]:
+    """Attendance rates of a unit (province, commune, school) between two dates (default:
+    the last 31 days), on school days only, optionally per commune, school or class and for
+    one level (TH, THCS, THPT, MN) or grade. Session-based: present ÷ due over the roll
+    calls taken, P and K apart; sessions due without a roll call are `missing`.
+    Student-based: share of the students enrolled during the range with at most
+    `max_absences` absences (P + K; and K alone); it reads every absence of the unit's
+    students in the range, seconds for a whole province: `students=false` leaves it out.
+    `headcount` is the sĩ số on `until`."""
+    user = _user(request)
+    unit = get_unit_for_user(user, unit_id)
+    window = _window(date_from, date_to)
+    if isinstance(window, dict):
+        return Status(422, window)
+    if group_by is not None and group_by not in selectors.GROUPS:
+        return Status(422, _choice("group_by", group_by, list(selectors.GROUPS)))
+    levels = [str(level) for level in LEVEL_GRADES]
+    if level is not None and level not in levels:
+        return Status(422, _choice("level", level, levels))
+    error = (grade is not None and _between("grade", grade, 0, 12)) or _between(
+        "max_absences", max_absences, 0, 1000
+    )
+    if error:
+        return Status(422, error)
+    report = selectors.attendance_rates(
+        unit,
+        date_from=window[0],
+        date_to=window[1],
+        today=local_today(),
+        group_by=group_by,
+        level=level,
+        grade=grade,
+        max_absences=max_absences,
+        students=students,
+    )
+    return Status(
+        200,
+        {
+            "unit": _unit_out(unit),
+            "date_from": report.date_from,
+            "date_to": report.date_to,
+            "until": report.until,
+            "school_days": report.school_days,
+            "group_by": group_by,
+            "level": level,
+            "grade": grade,
+            "max_absences": max_absences,
+            "students": students,
+            "totals": _rate_row(report.total),
+            "groups": [_rate_row(row) for row in report.groups],
+        },
+    )
+
+
+def _gap_counts(gaps: list[selectors.ClassGaps]) -> dict[str, int]:
+    return {
+        "classes": len(gaps),
+        "session_due": sum(g.session_due for g in gaps),
+        "session_missing": sum(g.session_missing for g in gaps),
+        "today_due": sum(bool(g.today_due) for g in gaps),
+        "today_missing": sum(bool(g.today_missing) for g in gaps),
+        "week_due": sum(g.week_due for g in gaps),
+        "week_missing": sum(len(g.week_missing) for g in gaps),
+        "week_classes_missing": sum(g.owes for g in gaps),
+    }
+
+
+def _class_gap(gap: selectors.ClassGaps) -> dict[str, Any]:
+    info = gap.info
+    return {
+        "id": info.id,
+        "name": info.name,
+        "grade": info.grade,
+        "school_id": info.school_id,
+        "teacher": (
+            {"id": info.teacher_id, "name": info.teacher_name} if info.teacher_id else None
+        ),
+        "session_missing": gap.session_missing,
+        "today_missing": list(gap.today_missing),
+        "week_missing": [{"date": d, "session": s} for d, s in gap.week_missing],
+    }
+
+
+def current_session() -> str:
+    """The session under way in Việt Nam now: morning until noon, then afternoon."""
+    return Session.MORNING if dt.datetime.now(VN_TZ).hour < 12 else Session.AFTERNOON
+
+
+@router.get(
+    "/units/{unit_id}/roll-call-completeness",
+    response={200: CompletenessOut, 422: ValidationErrors},
+)
+def unit_roll_call_completeness(
+    request: HttpRequest,
+    unit_id: int,
+    date: dt.date | None = None,
+    session: str | None = None,
+) -> Status[dict[str, Any]]:
+    """Which classes of a unit have not taken the roll call: for `session` of `date`
+    (default: today and the session under way — morning until noon), for the whole day,
+    and for the week from Monday to `date`; per school and commune, with each class's
+    homeroom teacher."""
+    user = _user(request)
+    unit = get_unit_for_user(user, unit_id)
+    today = local_today()
+    day = date or today
+    if day > today:
+        return Status(
+            422,
+            _error(
+                "future_date", _("%(date)s is in the future.") % {"date": f"{day:%d/%m/%Y}"}, "date"
+            ),
+        )
+    if session is not None and session not in Session.values:
+        return Status(422, _choice("session", session, list(Session.values)))
+    chosen = session or (current_session() if day == today else Session.MORNING)
+    found = selectors.roll_call_completeness(unit.path, day=day, session=chosen)
+    by_school: dict[int, list[selectors.ClassGaps]] = {}
+    by_commune: dict[int, list[selectors.ClassGaps]] = {}
+    for gap in found.classes:
+        by_school.setdefault(gap.info.school_id, []).append(gap)
+        by_commune.setdefault(gap.info.commune_id, []).append(gap)
+    schools = [
+        {
+            "id": school_id,
+            "name": gaps[0].info.school_name,
+            "commune_id": gaps[0].info.commune_id,
+            **_gap_counts(gaps),
+            "missing_classes": [_class_gap(g) for g in gaps if g.owes],
+        }
+        for school_id, gaps in by_school.items()
+    ]
+    communes = [
+        {"id": commune_id, "name": gaps[0].info.commune_name, **_gap_counts(gaps)}
+        for commune_id, gaps in by_commune.items()
+    ]
+    return Status(
+        200,
+        {
+            "unit": _unit_out(unit),
+            "date": day,
+            "session": chosen,
+            "week_start": found.week_start,
+            "totals": {"id": unit.pk, "name": unit.name, **_gap_counts(found.classes)},
+            "communes": communes,
+            "schools": schools,
+            "no_calendar_school_ids": found.no_calendar,
+        },
+    )
+
+
+def _list_item(item: selectors.ListItem) -> dict[str, Any]:
+    ref = item.student
+    return {
+        "student_id": ref.id,
+        "full_name": ref.full_name,
+        "class_id": ref.class_id,
+        "class_name": ref.class_name,
+        "school_id": ref.school_id,
+        "school_name": ref.school_name,
+        "sessions": item.sessions,
+        "first": {"date": item.first[0], "session": item.first[1]} if item.first else None,
+        "last": {"date": item.last[0], "session": item.last[1]} if item.last else None,
+        "ongoing": item.ongoing,
+        "excused": item.excused,
+        "unexcused": item.unexcused,
+        "absences": item.absences,
+        "left": item.left,
+        "break_name": item.break_name,
+        "break_end": item.break_end,
+    }
+
+
+@router.get(
+    "/units/{unit_id}/absence-lists",
+    response={200: AbsenceListOut, 403: FieldError, 422: ValidationErrors},
+)
+def unit_absence_lists(
+    request: HttpRequest,
+    unit_id: int,
+    kind: str = "consecutive",
+    n: int | None = None,
+    date: dt.date | None = None,
+    date_from: dt.date | None = None,
+) -> Status[dict[str, Any]]:
+    """Students of a unit to follow up, among those you may see (at most 1,000 items):
+
+    - `consecutive`: `n` (default 3) or more consecutive unexcused absences (K) in the
+      sessions they were due between `date_from` (default: 4 weeks before `date`) and
+      `date` (default today), across weekends and breaks; longest run first.
+    - `after_break`: not back since the last break of 5+ days (Tết…): absent at every
+      session due since it ended, once `n` (default 3) school days have passed.
+    - `near_limit`: `n` (default 35) or more absences (P + K) in the school year, of the
+      45 allowed."""
+    user = _user(request)
+    unit = get_unit_for_user(user, unit_id)
+    if not can_read_marks(user):
+        return Status(
+            403, {"message": _("You may not see students' attendance here."), "code": "forbidden"}
+        )
+    if kind not in LIST_N:
+        return Status(422, _choice("kind", kind, list(LIST_N)))
+    default, low, high = LIST_N[kind]
+    count = default if n is None else n
+    error = _between("n", count, low, high)
+    if error:
+        return Status(422, error)
+    today = local_today()
+    day = date or today
+    if day > today:
+        return Status(
+            422,
+            _error(
+                "future_date", _("%(date)s is in the future.") % {"date": f"{day:%d/%m/%Y}"}, "date"
+            ),
+        )
+    start = None
+    visible = students_for_user(user)
+    if kind == "consecutive":
+        window = _window(date_from or day - dt.timedelta(days=CONSECUTIVE_WINDOW_DAYS - 1), day)
+        if isinstance(window, dict):
+            return Status(422, window)
+        start = window[0]
+        items = selectors.consecutive_unexcused(
+            unit.path, visible=visible, date_from=start, date_to=day, n=count
+        )
+    elif kind == "after_break":
+        items = selectors.not_back_after_break(unit.path, visible=visible, day=day, n=count)
+    else:
+        items = selectors.near_absence_limit(unit.path, visible=visible, day=day, threshold=count)
+    return Status(
+        200,
+        {
+            "unit": _unit_out(unit),
+            "kind": kind,
+            "n": count,
+            "date": day,
+            "date_from": start,
+            "count": len(items),
+            "truncated": len(items) > MAX_LIST_ITEMS,
+            "items": [_list_item(item) for item in items[:MAX_LIST_ITEMS]],
         },
     )

@@ -1,5 +1,5 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from dentruong.front import views
 
@@ -16,4 +16,5 @@ urlpatterns = [
     path("children/", views.children_list, name="children-list"),
     path("children/<int:pk>/", views.child_detail, name="child-detail"),
     path("children/<int:pk>/link/", views.child_link, name="child-link"),
+    path("", include("dentruong.attendance.urls")),
 ]

@@ -1,0 +1,1077 @@
+"""Read-side queries of attendance for any unit of the tree (a province, a commune, a
+school): rates, roll-call completeness, and the lists of students to follow up.
+
+Scope: a unit's path (`OrgUnit.path`); everything whose school's unit path starts with it.
+The caller has already checked that the user may see the unit (`get_unit_for_user`); the
+lists are further limited to the students the user may see (`students_for_user`).
+
+School days: every decision goes through `CalendarSpec` (`orgs/calendar.py`): the
+calendars of the scope are loaded once (2 queries) and each school gets the nearest one on
+its path, as `calendar_for_class` does; a class's spec adds its weekdays.
+
+Query counts are fixed: they do not grow with the number of classes, schools or students
+(tests pin them). Rates read `ClassDaySummary` (session-based) and aggregate `Absence` per
+student in the database (student-based); they never walk raw marks in Python.
+
+Definitions (exact; see also `rates.py`):
+
+- **Session-based rate** = Σ present ÷ Σ enrolled over the roll calls taken in the range on
+  school days (late counts as present; P ÷ due and K ÷ due apart). A roll call on a day that
+  is not a school day for its class (a break declared afterwards) is left out.
+- **Class-sessions due** = for each class of the scope: school days in [from, min(to,
+  today)] × sessions the class holds. **Missing** = due − taken: neither present nor absent.
+- **Student-based rate** = students with at most N absences ÷ students. Students: those
+  with an enrolment in a class of the scope (level/grade filters applied) overlapping
+  [from, min(to, today)]; a student who changed class within the scope counts once in the
+  total and once in each group they were in. Absences: that student's P + K marks (any
+  class) dated in the range on a day that is a school day for at least one calendar of the
+  scope; the K-only variant counts K marks alone.
+- **Sĩ số** (headcount) = students enrolled in the scope's classes on min(to, today).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+
+from dentruong.attendance.models import Absence, AbsenceCode, ClassDaySummary
+from dentruong.attendance.rates import (
+    ABSENCE_LIMIT,
+    Coverage,
+    Period,
+    SessionKey,
+    SessionRate,
+    StudentRate,
+    longest_run,
+    not_back,
+    school_year_of,
+    session_key,
+    sessions_left,
+    student_sequence,
+)
+from dentruong.enrollment.models import Enrollment
+from dentruong.orgs.calendar import CalendarSpec, spec_from
+from dentruong.orgs.models import (
+    LEVEL_GRADES,
+    CalendarBreak,
+    OrgUnit,
+    School,
+    SchoolClass,
+    Session,
+    YearCalendar,
+)
+from dentruong.people.models import Student
+
+GROUPS = ("commune", "school", "class")
+KINDS = ("consecutive", "after_break", "near_limit")
+BREAK_MIN_DAYS = 5  # "Tết or any break of 5+ days"
+PK = (AbsenceCode.EXCUSED.value, AbsenceCode.UNEXCUSED.value)
+ONE_DAY = dt.timedelta(days=1)
+
+
+# --- The classes of a scope and their calendars ------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClassInfo:
+    id: int
+    name: str
+    grade: int
+    school_id: int
+    school_name: str
+    school_path: str
+    commune_id: int
+    commune_name: str
+    school_year_id: int
+    weekdays: int
+    sessions: tuple[str, ...]
+    teacher_id: int | None = None
+    teacher_name: str = ""
+
+
+@dataclass
+class Calendars:
+    """The calendars of a subtree, resolved per school as `calendar_for_class` does (the
+    nearest unit on the school's path that has one for the class's school year)."""
+
+    by_unit: dict[tuple[int, str], YearCalendar]  # (school year id, unit path)
+    _specs: dict[tuple[int, int], CalendarSpec] = field(default_factory=dict)
+    _days: dict[tuple[int, int, dt.date, dt.date], list[dt.date]] = field(default_factory=dict)
+
+    def calendar(self, school_year_id: int, school_path: str) -> YearCalendar | None:
+        parts = school_path.rstrip("/").split("/")
+        for i in range(len(parts), 0, -1):
+            found = self.by_unit.get((school_year_id, "/".join(parts[:i]) + "/"))
+            if found is not None:
+                return found
+        return None
+
+    def spec(self, school_year_id: int, school_path: str, weekdays: int) -> CalendarSpec | None:
+        calendar = self.calendar(school_year_id, school_path)
+        if calendar is None:
+            return None
+        key = (calendar.pk, weekdays)
+        if key not in self._specs:
+            self._specs[key] = spec_from(calendar, weekdays)
+        return self._specs[key]
+
+    def spec_key(self, info: ClassInfo) -> tuple[int, int] | None:
+        calendar = self.calendar(info.school_year_id, info.school_path)
+        return None if calendar is None else (calendar.pk, info.weekdays)
+
+    def school_days(self, info: ClassInfo, start: dt.date, end: dt.date) -> list[dt.date]:
+        key = self.spec_key(info)
+        if key is None or start > end:
+            return []
+        cache = (*key, start, end)
+        if cache not in self._days:
+            spec = self.spec(info.school_year_id, info.school_path, info.weekdays)
+            assert spec is not None
+            self._days[cache] = spec.school_days(start, end)
+        return self._days[cache]
+
+
+def grades_for(level: str | None, grade: int | None) -> list[int] | None:
+    """The grades a level/grade filter keeps (None: no filter)."""
+    if level is None and grade is None:
+        return None
+    grades = set(LEVEL_GRADES[level]) if level is not None else set(range(0, 13))
+    if grade is not None:
+        grades &= {grade}
+    return sorted(grades)
+
+
+def years_between(start: dt.date, end: dt.date) -> list[int]:
+    return list(range(school_year_of(start), school_year_of(end) + 1))
+
+
+def scope_classes(
+    path: str,
+    years: Iterable[int],
+    *,
+    grades: list[int] | None = None,
+    with_teacher: bool = False,
+) -> list[ClassInfo]:
+    """The classes of the scope's schools in those school years (one query)."""
+    qs = SchoolClass.objects.filter(
+        school__unit__path__startswith=path, school_year__start_year__in=list(years)
+    )
+    if grades is not None:
+        qs = qs.filter(grade__in=grades)
+    fields = [
+        "id",
+        "name",
+        "grade",
+        "school_id",
+        "school__name",
+        "school__unit__path",
+        "school__commune_id",
+        "school__commune__name",
+        "school_year_id",
+        "weekdays",
+        "has_morning",
+        "has_afternoon",
+    ]
+    if with_teacher:
+        fields += [
+            "homeroom_teacher_id",
+            "homeroom_teacher__full_name",
+            "homeroom_teacher__username",
+        ]
+    out = []
+    for row in qs.order_by("school__name", "school_id", "grade", "name").values_list(*fields):
+        sessions = tuple(
+            s
+            for s, on in ((Session.MORNING.value, row[10]), (Session.AFTERNOON.value, row[11]))
+            if on
+        )
+        out.append(
+            ClassInfo(
+                id=row[0],
+                name=row[1],
+                grade=row[2],
+                school_id=row[3],
+                school_name=row[4],
+                school_path=row[5],
+                commune_id=row[6],
+                commune_name=row[7],
+                school_year_id=row[8],
+                weekdays=row[9],
+                sessions=sessions,
+                teacher_id=row[12] if with_teacher else None,
+                teacher_name=(row[13] or row[14] or "") if with_teacher else "",
+            )
+        )
+    return out
+
+
+def scope_calendars(path: str, school_year_ids: Iterable[int]) -> Calendars:
+    """Every calendar of those school years in the scope's province (two queries: the
+    calendars and their breaks). Calendars hang on the province, a commune or a school;
+    a class of another province (a transfer) finds none and has no school days here."""
+    root = path.split("/")[0] + "/" if path else ""
+    calendars = (
+        YearCalendar.objects.filter(
+            school_year_id__in=set(school_year_ids), unit__path__startswith=root
+        )
+        .select_related("unit")
+        .prefetch_related(Prefetch("breaks", queryset=CalendarBreak.objects.order_by("start")))
+    )
+    return Calendars({(c.school_year_id, c.unit.path): c for c in calendars})
+
+
+def _adapt(day: dt.date) -> Any:
+    return connection.ops.adapt_datefield_value(day)
+
+
+# --- School-day conditions in SQL ---------------------------------------------------------
+
+
+@dataclass
+class _SpecGroup:
+    calendar_id: int
+    weekdays: int
+    days: list[dt.date]
+    schools: set[int] = field(default_factory=set)
+
+
+def _dates_q(days: Sequence[dt.date], date_field: str) -> Q:
+    """`date_field` is one of `days` (sorted): their range minus the days in between
+    (weekends, breaks), so that the range can use an index."""
+    wanted = set(days)
+    off = []
+    day = days[0]
+    while day <= days[-1]:
+        if day not in wanted:
+            off.append(day)
+        day += ONE_DAY
+    q = Q(**{f"{date_field}__range": (days[0], days[-1])})
+    if off:
+        q &= ~Q(**{f"{date_field}__in": off})
+    return q
+
+
+def _spec_groups(
+    classes: Sequence[ClassInfo], calendars: Calendars, start: dt.date, end: dt.date
+) -> list[_SpecGroup]:
+    groups: dict[tuple[int, int], _SpecGroup] = {}
+    for info in classes:
+        key = calendars.spec_key(info)
+        if key is None:
+            continue
+        if key not in groups:
+            groups[key] = _SpecGroup(*key, calendars.school_days(info, start, end))
+        groups[key].schools.add(info.school_id)
+    return [g for g in groups.values() if g.days]
+
+
+def school_day_q(
+    groups: Sequence[_SpecGroup], *, date: str, school: str, weekdays: str
+) -> Q | None:
+    """Rows dated on a school day of their class's calendar: one branch per (calendar,
+    weekdays) of the scope; the school and weekday tests only when the scope has several.
+    None when no day qualifies."""
+    if not groups:
+        return None
+    several_calendars = len({g.calendar_id for g in groups}) > 1
+    several_masks = len({g.weekdays for g in groups}) > 1
+    q = Q(pk__in=[])
+    for g in groups:
+        branch = _dates_q(g.days, date)
+        if several_calendars:
+            branch &= Q(**{f"{school}__in": sorted(g.schools)})
+        if several_masks:
+            branch &= Q(**{weekdays: g.weekdays})
+        q |= branch
+    return q
+
+
+def any_school_day_q(groups: Sequence[_SpecGroup], *, date: str) -> Q | None:
+    """Dated on a day that is a school day for at least one calendar of the scope."""
+    days = sorted({d for g in groups for d in g.days})
+    return _dates_q(days, date) if days else None
+
+
+# --- Rates --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GroupRate:
+    kind: str  # "unit", "commune", "school" or "class"
+    id: int
+    name: str
+    classes: int
+    coverage: Coverage
+    sessions: SessionRate
+    students: StudentRate | None  # None when not asked for
+    headcount: int  # sĩ số on `until`
+
+
+@dataclass(frozen=True)
+class RateReport:
+    date_from: dt.date
+    date_to: dt.date
+    until: dt.date  # min(date_to, today): nothing later is due
+    school_days: int  # distinct school days of the scope's calendars in [date_from, until]
+    total: GroupRate
+    groups: list[GroupRate]
+
+
+def attendance_rates(
+    unit: OrgUnit,
+    *,
+    date_from: dt.date,
+    date_to: dt.date,
+    today: dt.date,
+    group_by: str | None = None,
+    level: str | None = None,
+    grade: int | None = None,
+    max_absences: int = 3,
+    students: bool = True,
+) -> RateReport:
+    """Rates of a unit over a date range, optionally per commune, school or class.
+
+    Five queries whatever the size of the unit: classes, calendars (2), the summaries
+    grouped per school or class, and one statement for the students (student-based rate
+    and head count, groups and total together; with `students=False`, a lighter one for
+    the head count alone). The student-based rate aggregates every absence of every
+    student of the unit in the range: at a province's scale it costs seconds where the
+    session-based rate costs a fraction (bench/attendance.py), hence the switch."""
+    until = min(date_to, today)
+    grades = grades_for(level, grade)
+    classes = scope_classes(unit.path, years_between(date_from, date_to), grades=grades)
+    calendars = scope_calendars(unit.path, {c.school_year_id for c in classes})
+    groups = _spec_groups(classes, calendars, date_from, until)
+
+    def key_of(info: ClassInfo) -> tuple[int, str]:
+        if group_by == "commune":
+            return info.commune_id, info.commune_name
+        if group_by == "school":
+            return info.school_id, info.school_name
+        if group_by == "class":
+            return info.id, f"{info.name} · {info.school_name}"
+        return TOTAL, unit.name
+
+    names: dict[int, str] = {}
+    n_classes: dict[int, int] = defaultdict(int)
+    due: dict[int, int] = defaultdict(int)
+    group_of_school: dict[int, int] = {}
+    for info in classes:
+        key, name = key_of(info)
+        names[key] = name
+        n_classes[key] += 1
+        due[key] += len(calendars.school_days(info, date_from, until)) * len(info.sessions)
+        group_of_school[info.school_id] = key
+
+    taken: dict[int, list[dict[str, int]]] = defaultdict(list)
+    where = school_day_q(groups, date="date", school="school_id", weekdays="school_class__weekdays")
+    if where is not None:
+        summaries = ClassDaySummary.objects.filter(
+            where, school_id__in=sorted(group_of_school), date__range=(date_from, until)
+        )
+        if grades is not None:
+            summaries = summaries.filter(school_class__grade__in=grades)
+        by = "school_class_id" if group_by == "class" else "school_id"
+        for row in (
+            summaries.values(by)
+            .annotate(
+                n=Count("pk"),
+                enrolled=Sum("enrolled"),
+                present=Sum("present"),
+                late=Sum("late"),
+                excused=Sum("excused"),
+                unexcused=Sum("unexcused"),
+            )
+            .order_by()
+        ):
+            key = row[by] if group_by == "class" else group_of_school[row[by]]
+            taken[key].append(row)
+
+    if students:
+        people = _student_counts(
+            classes,
+            group_by=group_by,
+            date_from=date_from,
+            until=until,
+            absences_q=any_school_day_q(groups, date="date"),
+            max_absences=max_absences,
+        )
+    else:
+        people = _headcounts(classes, group_by=group_by, on=until)
+
+    def rate(
+        kind: str,
+        key: int,
+        name: str,
+        rows: list[dict[str, int]],
+        n: int,
+        d: int,
+        counts: StudentCounts,
+    ) -> GroupRate:
+        sessions = _session_rate(rows)
+        return GroupRate(
+            kind=kind,
+            id=key,
+            name=name,
+            classes=n,
+            coverage=Coverage(sessions_due=d, roll_calls=sessions.roll_calls),
+            sessions=sessions,
+            students=StudentRate(max_absences, *counts[:3]) if students else None,
+            headcount=counts[3],
+        )
+
+    nothing: StudentCounts = (0, 0, 0, 0)
+    out = []
+    if group_by is not None:
+        out = [
+            rate(
+                group_by,
+                key,
+                names[key],
+                taken[key],
+                n_classes[key],
+                due[key],
+                people.get(key, nothing),
+            )
+            for key in names
+        ]
+    total = rate(
+        "unit",
+        unit.pk,
+        unit.name,
+        [row for rows in taken.values() for row in rows],
+        len(classes),
+        sum(due.values()),
+        people.get(TOTAL, nothing),
+    )
+    school_days = len({d for g in groups for d in g.days})
+    return RateReport(date_from, date_to, until, school_days, total, out)
+
+
+def _session_rate(rows: list[dict[str, int]]) -> SessionRate:
+    return SessionRate(
+        roll_calls=sum(r["n"] for r in rows),
+        due=sum(r["enrolled"] or 0 for r in rows),
+        present=sum(r["present"] or 0 for r in rows),
+        late=sum(r["late"] or 0 for r in rows),
+        excused=sum(r["excused"] or 0 for r in rows),
+        unexcused=sum(r["unexcused"] or 0 for r in rows),
+    )
+
+
+TOTAL = -1  # the key of the unit's own student counts when grouped
+
+StudentCounts = tuple[int, int, int, int]  # students, within N, within N (K), headcount
+
+# Above this many classes in the scope, each student's absences are aggregated by scanning
+# the range's absences once; below, by looking each student up in (student, date). Both
+# give the same counts: this only picks the cheaper access path for the database.
+SCAN_ABSENCES_ABOVE_CLASSES = 400
+
+
+def _student_counts(
+    classes: Sequence[ClassInfo],
+    *,
+    group_by: str | None,
+    date_from: dt.date,
+    until: dt.date,
+    absences_q: Q | None,
+    max_absences: int,
+) -> dict[int, StudentCounts]:
+    """Per group key (and the whole scope under TOTAL; ungrouped: under TOTAL only):
+    students enrolled in the scope's classes at some time in [date_from, until], those
+    with at most N absences (P + K, then K alone) in the range, and the head count on
+    `until`. One statement: each student's absences are aggregated once in the database
+    and joined to the enrolled students; nothing per student comes back."""
+    if not classes or date_from > until:
+        return {}
+    qn = connection.ops.quote_name
+    group_col = {"commune": "s.commune_id", "school": "c.school_id", "class": "c.id"}.get(
+        group_by or "", str(TOTAL)
+    )
+    school_join = (
+        f"JOIN {qn(School._meta.db_table)} s ON s.id = c.school_id" if group_by == "commune" else ""
+    )
+    params: list[Any] = [_adapt(until), _adapt(until)]
+    class_where = " AND ".join(
+        [
+            _in_list("c.school_id", sorted({c.school_id for c in classes}), params),
+            _in_list("c.school_year_id", sorted({c.school_year_id for c in classes}), params),
+            _in_list("c.grade", sorted({c.grade for c in classes}), params),
+        ]
+    )
+    params += [_adapt(until), _adapt(date_from), *PK, _adapt(date_from), _adapt(until)]
+    if absences_q is None:
+        absence_where = "AND 1 = 0"
+    else:
+        where_sql, where_params = _where_sql(Absence.objects.filter(absences_q), "a")
+        absence_where = f"AND {where_sql}"
+        params += where_params
+    if len(classes) <= SCAN_ABSENCES_ABOVE_CLASSES:
+        absence_where += " AND a.student_id IN (SELECT student_id FROM enrolled)"
+    counts = (
+        "COUNT(*), "
+        "SUM(CASE WHEN COALESCE(m.total, 0) <= %s THEN 1 ELSE 0 END), "
+        "SUM(CASE WHEN COALESCE(m.unexcused, 0) <= %s THEN 1 ELSE 0 END), "
+        "SUM(e.here)"
+    )
+    sql = f"""
+        WITH enrolled AS MATERIALIZED (
+            SELECT e.student_id AS student_id, {group_col} AS g,
+                MAX(CASE WHEN e.start_date <= %s AND (e.end_date IS NULL OR e.end_date > %s)
+                         THEN 1 ELSE 0 END) AS here
+            FROM {qn(Enrollment._meta.db_table)} e
+            JOIN {qn(SchoolClass._meta.db_table)} c ON c.id = e.school_class_id
+            {school_join}
+            WHERE {class_where}
+              AND e.start_date <= %s AND (e.end_date IS NULL OR e.end_date > %s)
+            GROUP BY e.student_id{f", {group_col}" if group_by else ""}
+        ),
+        marks AS MATERIALIZED (
+            SELECT a.student_id AS student_id, COUNT(*) AS total,
+                SUM(CASE WHEN a.code = 'K' THEN 1 ELSE 0 END) AS unexcused
+            FROM {qn(Absence._meta.db_table)} a
+            WHERE a.code IN (%s, %s) AND a.date >= %s AND a.date <= %s {absence_where}
+            GROUP BY a.student_id
+        )
+        SELECT e.g, {counts}
+        FROM enrolled e LEFT JOIN marks m ON m.student_id = e.student_id
+        GROUP BY e.g
+    """
+    params += [max_absences, max_absences]
+    if group_by is not None:
+        # A student who changed group counts once in the total.
+        sql += f"""
+        UNION ALL
+        SELECT {TOTAL}, {counts}
+        FROM (SELECT student_id, MAX(here) AS here FROM enrolled GROUP BY student_id) e
+        LEFT JOIN marks m ON m.student_id = e.student_id
+        """
+        params += [max_absences, max_absences]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return {int(r[0]): (int(r[1]), int(r[2]), int(r[3]), int(r[4] or 0)) for r in rows}
+
+
+def _headcounts(
+    classes: Sequence[ClassInfo], *, group_by: str | None, on: dt.date
+) -> dict[int, StudentCounts]:
+    """Sĩ số on `on` per group key and under TOTAL, as StudentCounts with only the head
+    count filled (a student is in one class at a time: no double counting)."""
+    if not classes:
+        return {}
+    field = {
+        "commune": "school_class__school__commune_id",
+        "school": "school_class__school_id",
+        "class": "school_class_id",
+    }.get(group_by or "")
+    qs = Enrollment.objects.on(on).filter(
+        school_class__school_id__in=sorted({c.school_id for c in classes}),
+        school_class__school_year_id__in=sorted({c.school_year_id for c in classes}),
+        school_class__grade__in=sorted({c.grade for c in classes}),
+    )
+    if field is None:
+        return {TOTAL: (0, 0, 0, qs.count())}
+    out = {
+        row[field]: (0, 0, 0, row["n"])
+        for row in qs.values(field).annotate(n=Count("pk")).order_by()
+    }
+    out[TOTAL] = (0, 0, 0, sum(v[3] for v in out.values()))
+    return out
+
+
+def _in_list(column: str, values: Sequence[int], params: list[Any]) -> str:
+    params.extend(values)
+    return f"{column} IN ({', '.join(['%s'] * len(values))})"
+
+
+def _where_sql(qs: QuerySet[Any], alias: str) -> tuple[str, list[Any]]:
+    """The WHERE clause Django compiles for `qs` (conditions on its own table only), its
+    table name replaced by `alias`."""
+    query = qs.query
+    compiler = query.get_compiler(connection=connection)
+    sql, params = query.where.as_sql(compiler, connection)
+    table = connection.ops.quote_name(qs.model._meta.db_table)
+    return sql.replace(f"{table}.", f"{alias}."), list(params)
+
+
+# --- Completeness: who has not taken the roll -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClassGaps:
+    """What a class owes for one day: the asked session, the day, the week up to the day."""
+
+    info: ClassInfo
+    session_due: bool
+    session_missing: bool
+    today_due: tuple[str, ...]
+    today_missing: tuple[str, ...]
+    week_due: int
+    week_missing: tuple[tuple[dt.date, str], ...]
+
+    @property
+    def owes(self) -> bool:
+        return bool(self.week_missing)
+
+
+@dataclass(frozen=True)
+class Completeness:
+    day: dt.date
+    session: str
+    week_start: dt.date
+    classes: list[ClassGaps]  # every class of the scope with a session due this week
+    no_calendar: list[int]  # schools whose classes have no calendar for the year
+
+
+def roll_call_completeness(path: str, *, day: dt.date, session: str) -> Completeness:
+    """Roll calls owed in the scope on `day` (for `session`, for the whole day, and for
+    the week from Monday to `day`), with each class's homeroom teacher.
+
+    Four queries: classes with their school, commune and teacher; calendars (2); the roll
+    calls of the week (one row per roll call: at most classes × 12)."""
+    week_start = day - dt.timedelta(days=day.weekday())
+    classes = scope_classes(path, [school_year_of(day)], with_teacher=True)
+    calendars = scope_calendars(path, {c.school_year_id for c in classes})
+    taken: set[tuple[int, dt.date, str]] = set()
+    if classes:
+        taken = set(
+            ClassDaySummary.objects.filter(
+                school_id__in=sorted({c.school_id for c in classes}),
+                date__range=(week_start, day),
+            ).values_list("school_class_id", "date", "session")
+        )
+    out: list[ClassGaps] = []
+    no_calendar: set[int] = set()
+    for info in classes:
+        if calendars.spec_key(info) is None:
+            no_calendar.add(info.school_id)
+            continue
+        days = calendars.school_days(info, week_start, day)
+        if not days:
+            continue
+        today = info.sessions if days[-1] == day else ()
+        week = [(d, s) for d in days for s in info.sessions]
+        out.append(
+            ClassGaps(
+                info=info,
+                session_due=session in today,
+                session_missing=session in today and (info.id, day, session) not in taken,
+                today_due=tuple(today),
+                today_missing=tuple(s for s in today if (info.id, day, s) not in taken),
+                week_due=len(week),
+                week_missing=tuple((d, s) for d, s in week if (info.id, d, s) not in taken),
+            )
+        )
+    return Completeness(day, session, week_start, out, sorted(no_calendar))
+
+
+# --- Lists of students to follow up ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StudentRef:
+    id: int
+    full_name: str
+    sort_key: str
+    class_id: int | None = None
+    class_name: str = ""
+    school_id: int | None = None
+    school_name: str = ""
+
+
+@dataclass(frozen=True)
+class ListItem:
+    student: StudentRef
+    # consecutive: the longest run of K; after_break: every session since the break
+    sessions: int = 0
+    first: tuple[dt.date, str] | None = None
+    last: tuple[dt.date, str] | None = None
+    ongoing: bool = False
+    excused: int = 0
+    unexcused: int = 0
+    absences: int = 0  # near_limit: P + K in the school year
+    left: int = 0  # near_limit: absences still allowed before the limit
+    break_name: str = ""
+    break_end: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class _Enrolment:
+    student_id: int
+    info: ClassInfo
+    start: dt.date
+    end: dt.date | None
+
+
+_ENROLMENT_FIELDS = (
+    "student_id",
+    "start_date",
+    "end_date",
+    "school_class_id",
+    "school_class__name",
+    "school_class__grade",
+    "school_class__school_id",
+    "school_class__school__name",
+    "school_class__school__unit__path",
+    "school_class__school__commune_id",
+    "school_class__school_year_id",
+    "school_class__weekdays",
+    "school_class__has_morning",
+    "school_class__has_afternoon",
+)
+
+
+def _enrolments(qs: QuerySet[Enrollment]) -> dict[int, list[_Enrolment]]:
+    out: dict[int, list[_Enrolment]] = defaultdict(list)
+    for row in qs.order_by("student_id", "start_date").values_list(*_ENROLMENT_FIELDS):
+        sessions = tuple(
+            s
+            for s, on in ((Session.MORNING.value, row[12]), (Session.AFTERNOON.value, row[13]))
+            if on
+        )
+        info = ClassInfo(
+            id=row[3],
+            name=row[4],
+            grade=row[5],
+            school_id=row[6],
+            school_name=row[7],
+            school_path=row[8],
+            commune_id=row[9],
+            commune_name="",
+            school_year_id=row[10],
+            weekdays=row[11],
+            sessions=sessions,
+        )
+        out[row[0]].append(_Enrolment(row[0], info, row[1], row[2]))
+    return out
+
+
+def _taken_by_class(
+    classes: QuerySet[Any] | list[int],
+    start: dt.date,
+    end: dt.date,
+    infos: dict[int, ClassInfo],
+    calendars: Calendars,
+) -> dict[int, list[SessionKey]]:
+    """Roll calls taken per class in [start, end], on the class's school days, sorted."""
+    taken: dict[int, list[SessionKey]] = defaultdict(list)
+    rows = ClassDaySummary.objects.filter(
+        school_class_id__in=classes, date__range=(start, end)
+    ).values_list("school_class_id", "date", "session")
+    specs: dict[int, CalendarSpec | None] = {}
+    for class_id, day, session in rows:
+        if class_id not in specs:
+            info = infos.get(class_id)
+            specs[class_id] = (
+                None
+                if info is None
+                else calendars.spec(info.school_year_id, info.school_path, info.weekdays)
+            )
+        spec = specs[class_id]
+        if spec is not None and spec.is_school_day(day):
+            taken[class_id].append(session_key(day, session))
+    for keys in taken.values():
+        keys.sort()
+    return taken
+
+
+# Ids travel as a list of parameters up to this many, else as a subquery (SQLite's limit
+# on parameters is 32,766; a commune's lists stay far below).
+MAX_ID_PARAMS = 5000
+
+
+def _ids(ids: list[int], subquery: QuerySet[Any]) -> list[int] | QuerySet[Any]:
+    return ids if len(ids) <= MAX_ID_PARAMS else subquery
+
+
+def _in(field: str, ids: list[int], subquery: QuerySet[Any]) -> Q:
+    return Q(**{f"{field}__in": _ids(ids, subquery)})
+
+
+def _student_refs(visible: QuerySet[Student], ids: Any) -> dict[int, StudentRef]:
+    return {
+        pk: StudentRef(pk, f"{family} {given}".strip(), key)
+        for pk, family, given, key in visible.filter(pk__in=ids).values_list(
+            "pk", "family_and_middle_name", "given_name", "sort_key"
+        )
+    }
+
+
+def _with_class(ref: StudentRef, enrolment: _Enrolment | None) -> StudentRef:
+    if enrolment is None:
+        return ref
+    info = enrolment.info
+    return StudentRef(
+        ref.id, ref.full_name, ref.sort_key, info.id, info.name, info.school_id, info.school_name
+    )
+
+
+def _current(enrolments: Sequence[_Enrolment], day: dt.date) -> _Enrolment | None:
+    """The enrolment in force on `day`, else the latest that started by then."""
+    started = [e for e in enrolments if e.start <= day]
+    for e in reversed(started):
+        if e.end is None or e.end > day:
+            return e
+    return started[-1] if started else None
+
+
+def _periods(
+    enrolments: Sequence[_Enrolment], taken: dict[int, list[SessionKey]], after: dt.date | None
+) -> list[Period]:
+    periods = []
+    for e in enrolments:
+        start = e.start if after is None else max(e.start, after + ONE_DAY)
+        if e.end is not None and e.end <= start:
+            continue
+        periods.append(Period(e.info.id, start, e.end, taken.get(e.info.id, [])))
+    return periods
+
+
+def _from_key(key: SessionKey) -> tuple[dt.date, str]:
+    return key[0], (Session.MORNING.value, Session.AFTERNOON.value)[key[1]]
+
+
+def consecutive_unexcused(
+    path: str,
+    *,
+    visible: QuerySet[Student],
+    date_from: dt.date,
+    date_to: dt.date,
+    n: int = 3,
+) -> list[ListItem]:
+    """Students with `n` or more consecutive unexcused absences (K) in [date_from,
+    date_to], counted in the sessions they were due: their class's roll calls taken on
+    school days while they were enrolled in it, across weekends, breaks and class changes.
+    A session whose roll call was not taken neither counts nor breaks a run; P, T or
+    present does. Each student appears once, with their longest run (the latest among
+    equals), `ongoing` when it reaches their last session in the window.
+
+    Candidates are the students with at least `n` K marks in classes of the scope; eight
+    queries whatever their number."""
+    scope = SchoolClass.objects.filter(
+        school__unit__path__startswith=path,
+        school_year__start_year__in=years_between(date_from, date_to),
+    ).values("pk")
+    class_ids = [row["pk"] for row in scope]
+    if not class_ids:
+        return []
+    k_marks = Absence.objects.filter(
+        _in("roll_call__school_class_id", class_ids, scope),
+        code=AbsenceCode.UNEXCUSED,
+        roll_call__date__range=(date_from, date_to),
+    )
+    candidates = k_marks.values("student_id").annotate(k=Count("pk")).filter(k__gte=n)
+    candidate_ids = [row["student_id"] for row in candidates]
+    if not candidate_ids:
+        return []
+    refs = _student_refs(visible, _ids(candidate_ids, candidates.values("student_id")))
+    if not refs:
+        return []
+    ids = _ids(list(refs), visible.filter(pk__in=candidates.values("student_id")).values("pk"))
+    periods = Enrollment.objects.filter(student_id__in=ids, start_date__lte=date_to).filter(
+        Q(end_date__isnull=True) | Q(end_date__gt=date_from)
+    )
+    enrolments = _enrolments(periods)
+    infos = {e.info.id: e.info for es in enrolments.values() for e in es}
+    calendars = scope_calendars(path, {i.school_year_id for i in infos.values()})
+    taken = _taken_by_class(
+        _ids(list(infos), periods.values("school_class_id")), date_from, date_to, infos, calendars
+    )
+    marks: dict[int, list[tuple[int, SessionKey]]] = defaultdict(list)
+    for student_id, class_id, day, session in Absence.objects.filter(
+        student_id__in=ids, code=AbsenceCode.UNEXCUSED, date__range=(date_from, date_to)
+    ).values_list("student_id", "roll_call__school_class_id", "date", "roll_call__session"):
+        marks[student_id].append((class_id, session_key(day, session)))
+    items = []
+    for student_id, ref in refs.items():
+        mine = enrolments.get(student_id, [])
+        total, found = student_sequence(_periods(mine, taken, None), marks.get(student_id, []))
+        best = longest_run([p for p, _ in found])
+        if best is None or best.length < n:
+            continue
+        keys = dict(found)
+        items.append(
+            ListItem(
+                student=_with_class(ref, _current(mine, date_to)),
+                sessions=best.length,
+                first=_from_key(keys[best.start]),
+                last=_from_key(keys[best.end]),
+                ongoing=best.end == total - 1,
+                unexcused=len(found),
+            )
+        )
+    items.sort(key=lambda i: (-i.sessions, i.student.sort_key, i.student.id))
+    return items
+
+
+def _last_long_break(calendar: YearCalendar, day: dt.date) -> CalendarBreak | None:
+    """The latest break of BREAK_MIN_DAYS or more calendar days that ended before `day`."""
+    found = None
+    for b in calendar.breaks.all():
+        if b.end < day and (b.end - b.start).days + 1 >= BREAK_MIN_DAYS:
+            found = b
+    return found
+
+
+def not_back_after_break(
+    path: str, *, visible: QuerySet[Student], day: dt.date, n: int = 3
+) -> list[ListItem]:
+    """Students enrolled on `day` in a class of the scope who have not come back since the
+    last break of 5+ days (Tết, or any other) of their class's calendar: absent (P or K)
+    at every session they were due since it ended — roll calls taken on school days, at
+    least one — once `n` school days have passed since it ended (`day` included).
+
+    Seven queries whatever the number of classes or students."""
+    classes = scope_classes(path, [school_year_of(day)])
+    calendars = scope_calendars(path, {c.school_year_id for c in classes})
+    breaks: dict[int, CalendarBreak] = {}  # class id → its break, if n days have passed
+    for info in classes:
+        calendar = calendars.calendar(info.school_year_id, info.school_path)
+        last = None if calendar is None else _last_long_break(calendar, day)
+        if last is not None and len(calendars.school_days(info, last.end + ONE_DAY, day)) >= n:
+            breaks[info.id] = last
+    if not breaks:
+        return []
+    since = min(b.end for b in breaks.values())
+    eligible = [c.id for c in classes if c.id in breaks]
+    enrolled_now = Enrollment.objects.on(day).filter(
+        _in(
+            "school_class_id",
+            eligible,
+            SchoolClass.objects.filter(
+                school__unit__path__startswith=path, school_year__start_year=school_year_of(day)
+            ).values("pk"),
+        )
+    )
+    absent = Absence.objects.filter(
+        code__in=PK,
+        date__gt=since,
+        date__lte=day,
+        student_id__in=enrolled_now.values("student_id"),
+    )
+    marks: dict[int, list[tuple[int, SessionKey, str]]] = defaultdict(list)
+    for student_id, class_id, mark_day, session, code in absent.values_list(
+        "student_id", "roll_call__school_class_id", "date", "roll_call__session", "code"
+    ):
+        marks[student_id].append((class_id, session_key(mark_day, session), code))
+    if not marks:
+        return []
+    refs = _student_refs(visible, _ids(list(marks), absent.values("student_id")))
+    ids = _ids(list(refs), visible.filter(pk__in=absent.values("student_id")).values("pk"))
+    periods = Enrollment.objects.filter(student_id__in=ids, start_date__lte=day).filter(
+        Q(end_date__isnull=True) | Q(end_date__gt=since)
+    )
+    enrolments = _enrolments(periods)
+    infos = {e.info.id: e.info for es in enrolments.values() for e in es}
+    taken = _taken_by_class(
+        _ids(list(infos), periods.values("school_class_id")), since + ONE_DAY, day, infos, calendars
+    )
+    items = []
+    for student_id, ref in refs.items():
+        mine = enrolments.get(student_id, [])
+        now = _current(mine, day)
+        if now is None or now.info.id not in breaks:
+            continue
+        brk = breaks[now.info.id]
+        mine_marks = [(c, k, code) for c, k, code in marks[student_id] if k[0] > brk.end]
+        total, found = student_sequence(
+            _periods(mine, taken, brk.end), [(c, k) for c, k, _ in mine_marks]
+        )
+        if not not_back(total, [p for p, _ in found]):
+            continue
+        code_of = {k: code for _, k, code in mine_marks}
+        k_count = sum(1 for _, k in found if code_of[k] == AbsenceCode.UNEXCUSED)
+        keys = [k for _, k in found]
+        items.append(
+            ListItem(
+                student=_with_class(ref, now),
+                sessions=total,
+                first=_from_key(keys[0]),
+                last=_from_key(keys[-1]),
+                ongoing=True,
+                excused=len(found) - k_count,
+                unexcused=k_count,
+                break_name=brk.name,
+                break_end=brk.end,
+            )
+        )
+    items.sort(key=lambda i: (i.student.school_name, i.student.class_name, i.student.sort_key))
+    return items
+
+
+def near_absence_limit(
+    path: str, *, visible: QuerySet[Student], day: dt.date, threshold: int
+) -> list[ListItem]:
+    """Students enrolled on `day` in a class of the scope whose absences (P + K, any class)
+    in the school year up to `day`, on days that are school days for the scope's
+    calendars, number `threshold` or more; with what is left before the 45 limit.
+
+    Six queries whatever the number of classes or students."""
+    year = school_year_of(day)
+    classes = scope_classes(path, [year])
+    calendars = scope_calendars(path, {c.school_year_id for c in classes})
+    year_ids = {c.school_year_id for c in classes}
+    starts = [c.term1_start for c in calendars.by_unit.values() if c.school_year_id in year_ids]
+    if not classes or not starts:
+        return []
+    year_start = min(starts)
+    where = any_school_day_q(_spec_groups(classes, calendars, year_start, day), date="date")
+    if where is None:
+        return []
+    enrolled_now = Enrollment.objects.on(day).filter(
+        _in(
+            "school_class_id",
+            [c.id for c in classes],
+            SchoolClass.objects.filter(
+                school__unit__path__startswith=path, school_year__start_year=year
+            ).values("pk"),
+        )
+    )
+    over = (
+        Absence.objects.filter(
+            where,
+            code__in=PK,
+            date__lte=day,
+            student_id__in=enrolled_now.values("student_id"),
+        )
+        .values("student_id")
+        .annotate(
+            total=Count("pk"),
+            k=Count("pk", filter=Q(code=AbsenceCode.UNEXCUSED)),
+        )
+        .filter(total__gte=threshold)
+    )
+    counts = {row["student_id"]: (row["total"], row["k"]) for row in over}
+    if not counts:
+        return []
+    refs = _student_refs(visible, _ids(list(counts), over.values("student_id")))
+    enrolments = _enrolments(
+        enrolled_now.filter(
+            student_id__in=_ids(
+                list(refs), visible.filter(pk__in=over.values("student_id")).values("pk")
+            )
+        )
+    )
+    items = []
+    for student_id, ref in refs.items():
+        total, k = counts[student_id]
+        mine = enrolments.get(student_id, [])
+        items.append(
+            ListItem(
+                student=_with_class(ref, mine[-1] if mine else None),
+                absences=total,
+                excused=total - k,
+                unexcused=k,
+                left=sessions_left(total, ABSENCE_LIMIT),
+            )
+        )
+    items.sort(key=lambda i: (-i.absences, i.student.sort_key, i.student.id))
+    return items
