@@ -920,6 +920,7 @@ def unit_absence_lists(
             ),
         )
     start = None
+    total = 0
     visible = students_for_user(user)
     if kind == "consecutive":
         window = _window(date_from or day - dt.timedelta(days=CONSECUTIVE_WINDOW_DAYS - 1), day)
@@ -932,7 +933,10 @@ def unit_absence_lists(
     elif kind == "after_break":
         items = selectors.not_back_after_break(unit.path, visible=visible, day=day, n=count)
     else:
-        items = selectors.near_absence_limit(unit.path, visible=visible, day=day, threshold=count)
+        items, total = selectors.near_absence_limit(
+            unit.path, visible=visible, day=day, threshold=count, limit=MAX_LIST_ITEMS
+        )
+    total = total if kind == "near_limit" else len(items)
     return Status(
         200,
         {
@@ -941,8 +945,8 @@ def unit_absence_lists(
             "n": count,
             "date": day,
             "date_from": start,
-            "count": len(items),
-            "truncated": len(items) > MAX_LIST_ITEMS,
+            "count": total,
+            "truncated": total > MAX_LIST_ITEMS,
             "items": [_list_item(item) for item in items[:MAX_LIST_ITEMS]],
         },
     )

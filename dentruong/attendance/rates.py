@@ -5,7 +5,12 @@ convention: present sessions ÷ sessions due (sĩ số × số buổi), with abs
 (P) and without leave (K) counted separately; late (T) counts as present.
 
 Sessions due are counted over roll calls actually taken on school days: a school day
-whose roll call was not taken is reported as missing, never assumed present or absent.
+whose roll call was not taken is reported as missing (`Coverage`), never assumed present
+or absent. The student-based convention (`StudentRate`): the share of students with at
+most N absences in a period, P + K and K alone. A student's sequence of due sessions
+(`student_sequence`) gives runs of unexcused absences and "not back after a break";
+`ABSENCE_LIMIT` is the 45-session rule. The queries that feed these live in
+`selectors.py`.
 """
 
 from __future__ import annotations

@@ -9,9 +9,11 @@ School days: every decision goes through `CalendarSpec` (`orgs/calendar.py`): th
 calendars of the scope are loaded once (2 queries) and each school gets the nearest one on
 its path, as `calendar_for_class` does; a class's spec adds its weekdays.
 
-Query counts are fixed: they do not grow with the number of classes, schools or students
-(tests pin them). Rates read `ClassDaySummary` (session-based) and aggregate `Absence` per
-student in the database (student-based); they never walk raw marks in Python.
+Query counts are fixed (tests pin them): they do not grow with the number of classes,
+schools or students; only the lists, past MAX_ID_PARAMS students listed (never in a
+commune), take one more query per MAX_ID_PARAMS. Rates read `ClassDaySummary`
+(session-based) and aggregate `Absence` per student in the database (student-based); they
+never walk raw marks in Python. Measured costs: bench/attendance.py.
 
 Definitions (exact; see also `rates.py`):
 
@@ -33,7 +35,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -729,9 +731,17 @@ _ENROLMENT_FIELDS = (
 )
 
 
-def _enrolments(qs: QuerySet[Enrollment]) -> dict[int, list[_Enrolment]]:
+def _enrolments(qs: QuerySet[Enrollment], students: Iterable[int]) -> dict[int, list[_Enrolment]]:
+    """The enrolments of `qs` of these students, by student, in time order."""
     out: dict[int, list[_Enrolment]] = defaultdict(list)
-    for row in qs.order_by("student_id", "start_date").values_list(*_ENROLMENT_FIELDS):
+    rows = [
+        row
+        for chunk in _chunks(students)
+        for row in qs.filter(student_id__in=chunk)
+        .order_by("student_id", "start_date")
+        .values_list(*_ENROLMENT_FIELDS)
+    ]
+    for row in rows:
         sessions = tuple(
             s
             for s, on in ((Session.MORNING.value, row[12]), (Session.AFTERNOON.value, row[13]))
@@ -755,17 +765,21 @@ def _enrolments(qs: QuerySet[Enrollment]) -> dict[int, list[_Enrolment]]:
 
 
 def _taken_by_class(
-    classes: QuerySet[Any] | list[int],
     start: dt.date,
     end: dt.date,
     infos: dict[int, ClassInfo],
     calendars: Calendars,
 ) -> dict[int, list[SessionKey]]:
-    """Roll calls taken per class in [start, end], on the class's school days, sorted."""
+    """Roll calls taken per class of `infos` in [start, end], on the class's school days,
+    sorted."""
     taken: dict[int, list[SessionKey]] = defaultdict(list)
-    rows = ClassDaySummary.objects.filter(
-        school_class_id__in=classes, date__range=(start, end)
-    ).values_list("school_class_id", "date", "session")
+    rows = [
+        row
+        for chunk in _chunks(infos)
+        for row in ClassDaySummary.objects.filter(
+            school_class_id__in=chunk, date__range=(start, end)
+        ).values_list("school_class_id", "date", "session")
+    ]
     specs: dict[int, CalendarSpec | None] = {}
     for class_id, day, session in rows:
         if class_id not in specs:
@@ -783,26 +797,33 @@ def _taken_by_class(
     return taken
 
 
-# Ids travel as a list of parameters up to this many, else as a subquery (SQLite's limit
-# on parameters is 32,766; a commune's lists stay far below).
+# Ids travel as lists of parameters, at most this many per query (SQLite allows 32,766
+# parameters, PostgreSQL 65,535): a commune's lists take one query; a province's larger
+# lists take one more query per MAX_ID_PARAMS ids (never a subquery of a subquery, which
+# planners get badly wrong at that size).
 MAX_ID_PARAMS = 5000
 
 
-def _ids(ids: list[int], subquery: QuerySet[Any]) -> list[int] | QuerySet[Any]:
-    return ids if len(ids) <= MAX_ID_PARAMS else subquery
+def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
+    ordered = sorted(set(ids))
+    for at in range(0, len(ordered), MAX_ID_PARAMS):
+        yield ordered[at : at + MAX_ID_PARAMS]
 
 
 def _in(field: str, ids: list[int], subquery: QuerySet[Any]) -> Q:
-    return Q(**{f"{field}__in": _ids(ids, subquery)})
+    """`field` among `ids`: as a list when short, else as `subquery` (one level deep)."""
+    return Q(**{f"{field}__in": ids if len(ids) <= MAX_ID_PARAMS else subquery})
 
 
-def _student_refs(visible: QuerySet[Student], ids: Any) -> dict[int, StudentRef]:
-    return {
-        pk: StudentRef(pk, f"{family} {given}".strip(), key)
-        for pk, family, given, key in visible.filter(pk__in=ids).values_list(
+def _student_refs(visible: QuerySet[Student], ids: Iterable[int]) -> dict[int, StudentRef]:
+    """The students among `ids` that the user may see (one query per MAX_ID_PARAMS ids)."""
+    out = {}
+    for chunk in _chunks(ids):
+        for pk, family, given, key in visible.filter(pk__in=chunk).values_list(
             "pk", "family_and_middle_name", "given_name", "sort_key"
-        )
-    }
+        ):
+            out[pk] = StudentRef(pk, f"{family} {given}".strip(), key)
+    return out
 
 
 def _with_class(ref: StudentRef, enrolment: _Enrolment | None) -> StudentRef:
@@ -854,8 +875,8 @@ def consecutive_unexcused(
     present does. Each student appears once, with their longest run (the latest among
     equals), `ongoing` when it reaches their last session in the window.
 
-    Candidates are the students with at least `n` K marks in classes of the scope; eight
-    queries whatever their number."""
+    Candidates are the students with at least `n` K marks in classes of the scope. Eight
+    queries whatever the number of classes (and of candidates up to MAX_ID_PARAMS)."""
     scope = SchoolClass.objects.filter(
         school__unit__path__startswith=path,
         school_year__start_year__in=years_between(date_from, date_to),
@@ -869,27 +890,22 @@ def consecutive_unexcused(
         roll_call__date__range=(date_from, date_to),
     )
     candidates = k_marks.values("student_id").annotate(k=Count("pk")).filter(k__gte=n)
-    candidate_ids = [row["student_id"] for row in candidates]
-    if not candidate_ids:
-        return []
-    refs = _student_refs(visible, _ids(candidate_ids, candidates.values("student_id")))
+    refs = _student_refs(visible, [row["student_id"] for row in candidates])
     if not refs:
         return []
-    ids = _ids(list(refs), visible.filter(pk__in=candidates.values("student_id")).values("pk"))
-    periods = Enrollment.objects.filter(student_id__in=ids, start_date__lte=date_to).filter(
+    periods = Enrollment.objects.filter(start_date__lte=date_to).filter(
         Q(end_date__isnull=True) | Q(end_date__gt=date_from)
     )
-    enrolments = _enrolments(periods)
+    enrolments = _enrolments(periods, refs)
     infos = {e.info.id: e.info for es in enrolments.values() for e in es}
     calendars = scope_calendars(path, {i.school_year_id for i in infos.values()})
-    taken = _taken_by_class(
-        _ids(list(infos), periods.values("school_class_id")), date_from, date_to, infos, calendars
-    )
+    taken = _taken_by_class(date_from, date_to, infos, calendars)
     marks: dict[int, list[tuple[int, SessionKey]]] = defaultdict(list)
-    for student_id, class_id, day, session in Absence.objects.filter(
-        student_id__in=ids, code=AbsenceCode.UNEXCUSED, date__range=(date_from, date_to)
-    ).values_list("student_id", "roll_call__school_class_id", "date", "roll_call__session"):
-        marks[student_id].append((class_id, session_key(day, session)))
+    for chunk in _chunks(refs):
+        for student_id, class_id, day, session in Absence.objects.filter(
+            student_id__in=chunk, code=AbsenceCode.UNEXCUSED, date__range=(date_from, date_to)
+        ).values_list("student_id", "roll_call__school_class_id", "date", "roll_call__session"):
+            marks[student_id].append((class_id, session_key(day, session)))
     items = []
     for student_id, ref in refs.items():
         mine = enrolments.get(student_id, [])
@@ -929,7 +945,8 @@ def not_back_after_break(
     at every session they were due since it ended — roll calls taken on school days, at
     least one — once `n` school days have passed since it ended (`day` included).
 
-    Seven queries whatever the number of classes or students."""
+    Seven queries whatever the number of classes (and of absent students up to
+    MAX_ID_PARAMS)."""
     classes = scope_classes(path, [school_year_of(day)])
     calendars = scope_calendars(path, {c.school_year_id for c in classes})
     breaks: dict[int, CalendarBreak] = {}  # class id → its break, if n days have passed
@@ -964,16 +981,13 @@ def not_back_after_break(
         marks[student_id].append((class_id, session_key(mark_day, session), code))
     if not marks:
         return []
-    refs = _student_refs(visible, _ids(list(marks), absent.values("student_id")))
-    ids = _ids(list(refs), visible.filter(pk__in=absent.values("student_id")).values("pk"))
-    periods = Enrollment.objects.filter(student_id__in=ids, start_date__lte=day).filter(
+    refs = _student_refs(visible, marks)
+    periods = Enrollment.objects.filter(start_date__lte=day).filter(
         Q(end_date__isnull=True) | Q(end_date__gt=since)
     )
-    enrolments = _enrolments(periods)
+    enrolments = _enrolments(periods, refs)
     infos = {e.info.id: e.info for es in enrolments.values() for e in es}
-    taken = _taken_by_class(
-        _ids(list(infos), periods.values("school_class_id")), since + ONE_DAY, day, infos, calendars
-    )
+    taken = _taken_by_class(since + ONE_DAY, day, infos, calendars)
     items = []
     for student_id, ref in refs.items():
         mine = enrolments.get(student_id, [])
@@ -1008,24 +1022,30 @@ def not_back_after_break(
 
 
 def near_absence_limit(
-    path: str, *, visible: QuerySet[Student], day: dt.date, threshold: int
-) -> list[ListItem]:
+    path: str,
+    *,
+    visible: QuerySet[Student],
+    day: dt.date,
+    threshold: int,
+    limit: int | None = None,
+) -> tuple[list[ListItem], int]:
     """Students enrolled on `day` in a class of the scope whose absences (P + K, any class)
     in the school year up to `day`, on days that are school days for the scope's
-    calendars, number `threshold` or more; with what is left before the 45 limit.
+    calendars, number `threshold` or more; with what is left before the 45 limit. Most
+    absences first; the first `limit` items, and how many there are in all.
 
-    Six queries whatever the number of classes or students."""
+    Six queries whatever the number of classes (and of listed students up to
+    MAX_ID_PARAMS): the students visible to the user are chosen in the database."""
     year = school_year_of(day)
     classes = scope_classes(path, [year])
     calendars = scope_calendars(path, {c.school_year_id for c in classes})
     year_ids = {c.school_year_id for c in classes}
     starts = [c.term1_start for c in calendars.by_unit.values() if c.school_year_id in year_ids]
     if not classes or not starts:
-        return []
-    year_start = min(starts)
-    where = any_school_day_q(_spec_groups(classes, calendars, year_start, day), date="date")
+        return [], 0
+    where = any_school_day_q(_spec_groups(classes, calendars, min(starts), day), date="date")
     if where is None:
-        return []
+        return [], 0
     enrolled_now = Enrollment.objects.on(day).filter(
         _in(
             "school_class_id",
@@ -1042,31 +1062,22 @@ def near_absence_limit(
             date__lte=day,
             student_id__in=enrolled_now.values("student_id"),
         )
+        .filter(student_id__in=visible.values("pk"))
         .values("student_id")
-        .annotate(
-            total=Count("pk"),
-            k=Count("pk", filter=Q(code=AbsenceCode.UNEXCUSED)),
-        )
+        .annotate(total=Count("pk"), k=Count("pk", filter=Q(code=AbsenceCode.UNEXCUSED)))
         .filter(total__gte=threshold)
+        .order_by("-total", "student_id")
     )
-    counts = {row["student_id"]: (row["total"], row["k"]) for row in over}
-    if not counts:
-        return []
-    refs = _student_refs(visible, _ids(list(counts), over.values("student_id")))
-    enrolments = _enrolments(
-        enrolled_now.filter(
-            student_id__in=_ids(
-                list(refs), visible.filter(pk__in=over.values("student_id")).values("pk")
-            )
-        )
-    )
+    counts = [(row["student_id"], row["total"], row["k"]) for row in over]
+    shown = counts if limit is None else counts[:limit]
+    refs = _student_refs(Student.objects.all(), [c[0] for c in shown])
+    enrolments = _enrolments(enrolled_now, refs)
     items = []
-    for student_id, ref in refs.items():
-        total, k = counts[student_id]
+    for student_id, total, k in shown:
         mine = enrolments.get(student_id, [])
         items.append(
             ListItem(
-                student=_with_class(ref, mine[-1] if mine else None),
+                student=_with_class(refs[student_id], mine[-1] if mine else None),
                 absences=total,
                 excused=total - k,
                 unexcused=k,
@@ -1074,4 +1085,4 @@ def near_absence_limit(
             )
         )
     items.sort(key=lambda i: (-i.absences, i.student.sort_key, i.student.id))
-    return items
+    return items, len(counts)

@@ -157,7 +157,7 @@ SCHOOL = {k: C3A[k] + C4A[k] for k in C3A} | dict(students=6, within=3, within_K
 def access_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Both ways the selectors may reach the rows must give the same answers."""
     if request.param == "subqueries and scans":
-        monkeypatch.setattr(selectors, "MAX_ID_PARAMS", 0)
+        monkeypatch.setattr(selectors, "MAX_ID_PARAMS", 2)  # chunks of 2 ids, subqueries
         monkeypatch.setattr(selectors, "SCAN_ABSENCES_ABOVE_CLASSES", 0)
     return str(request.param)
 
@@ -471,8 +471,9 @@ def test_not_back_after_tet(cast: Cast, access_path: str) -> None:
         # X1 came on Tuesday; B1 came late (T) on Wednesday morning: both back.
     }
     found, n = queries(lambda: listed(D(2027, 2, 17)))
-    assert found == expected and n == 7  # classes, calendars + breaks, marks, names,
-    # enrolments, roll calls
+    assert found == expected
+    # classes, calendars + breaks, marks, names, enrolments, roll calls
+    assert n == 7 or access_path != "lists and lookups"
     assert listed(D(2027, 2, 17), n=4) == {}  # only 3 school days since the break
     assert listed(D(2027, 2, 19)) == expected  # nothing taken since: still not back
     # A break shorter than 5 days is not a reference: the list still looks back to Tết.
@@ -518,15 +519,17 @@ def test_near_the_45_absence_limit(cast: Cast, access_path: str) -> None:
         take(cast, c3, day, marks)
 
     def listed(threshold: int) -> dict[int, tuple[int, int, int, int]]:
-        items = selectors.near_absence_limit(
+        items, count = selectors.near_absence_limit(
             cast.commune.path, visible=Student.objects.all(), day=TODAY, threshold=threshold
         )
+        assert count == len(items)
         return {i.student.id: (i.absences, i.excused, i.unexcused, i.left) for i in items}
 
     found, n = queries(lambda: listed(35))
     # Ánh: 20 P + 16 K = 36, 9 left before 45. X1: 10 K in 4A + 24 in 3A = 34.
-    assert found == {cast.student.pk: (36, 20, 16, 9)} and n == 6  # classes, calendars +
-    # breaks, counts, names, enrolments
+    assert found == {cast.student.pk: (36, 20, 16, 9)}
+    # classes, calendars + breaks, counts, names, enrolments
+    assert n == 6 or access_path != "lists and lookups"
     assert listed(30) == {cast.student.pk: (36, 20, 16, 9), x1.pk: (34, 0, 34, 11)}
     assert RollCall.objects.count() == 50
 
