@@ -15,41 +15,19 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
 from dentruong.attendance.models import Absence, RollCall
 from dentruong.attendance.tests.conftest import add_students
+from tests.browser import PHONE
 from tests.cast import PASSWORD, Cast, build_cast
 
-# Playwright's sync API runs an event loop in this thread; Django's ORM calls made here are
-# still synchronous and safe.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 pytestmark = pytest.mark.browser
-CHROMIUM = "/usr/bin/chromium"
-PHONE = {"width": 360, "height": 740}
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 MONDAY = dt.date(2026, 9, 7)  # term 1 began on Saturday 5 September 2026
 TUESDAY = dt.date(2026, 9, 8)
 QUEUE = "dentruong:rollcall:"
 # Set to a file path to keep a screenshot of the page at 360 px.
 SCREENSHOT = os.environ.get("ROLLCALL_SCREENSHOT", "")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture
