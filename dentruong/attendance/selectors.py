@@ -1034,8 +1034,8 @@ def near_absence_limit(
     calendars, number `threshold` or more; with what is left before the 45 limit. Most
     absences first; the first `limit` items, and how many there are in all.
 
-    Six queries whatever the number of classes (and of listed students up to
-    MAX_ID_PARAMS): the students visible to the user are chosen in the database."""
+    Six queries whatever the number of classes (and of students over the threshold up
+    to MAX_ID_PARAMS)."""
     year = school_year_of(day)
     classes = scope_classes(path, [year])
     calendars = scope_calendars(path, {c.school_year_id for c in classes})
@@ -1062,16 +1062,16 @@ def near_absence_limit(
             date__lte=day,
             student_id__in=enrolled_now.values("student_id"),
         )
-        .filter(student_id__in=visible.values("pk"))
         .values("student_id")
         .annotate(total=Count("pk"), k=Count("pk", filter=Q(code=AbsenceCode.UNEXCUSED)))
         .filter(total__gte=threshold)
         .order_by("-total", "student_id")
     )
-    counts = [(row["student_id"], row["total"], row["k"]) for row in over]
+    found = [(row["student_id"], row["total"], row["k"]) for row in over]
+    refs = _student_refs(visible, [c[0] for c in found])  # checked on these ids only
+    counts = [c for c in found if c[0] in refs]
     shown = counts if limit is None else counts[:limit]
-    refs = _student_refs(Student.objects.all(), [c[0] for c in shown])
-    enrolments = _enrolments(enrolled_now, refs)
+    enrolments = _enrolments(enrolled_now, [c[0] for c in shown])
     items = []
     for student_id, total, k in shown:
         mine = enrolments.get(student_id, [])

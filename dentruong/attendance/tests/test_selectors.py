@@ -531,6 +531,11 @@ def test_near_the_45_absence_limit(cast: Cast, access_path: str) -> None:
     # classes, calendars + breaks, counts, names, enrolments
     assert n == 6 or access_path != "lists and lookups"
     assert listed(30) == {cast.student.pk: (36, 20, 16, 9), x1.pk: (34, 0, 34, 11)}
+    for user, expected in ((cast.outsider, 0), (cast.teacher, 2)):
+        items, count = selectors.near_absence_limit(
+            cast.commune.path, visible=students_for_user(user), day=TODAY, threshold=30, limit=1
+        )
+        assert count == expected and len(items) == min(expected, 1)
     assert RollCall.objects.count() == 50
 
 
