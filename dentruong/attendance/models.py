@@ -101,8 +101,12 @@ class Absence(models.Model):
             models.UniqueConstraint(fields=["roll_call", "student"], name="absence_once_per_roll"),
             models.CheckConstraint(condition=Q(code__in=["P", "K", "T"]), name="absence_code"),
         ]
-        # A student's absences over a window (consecutive absences, the 45-session rule).
-        indexes = [models.Index(fields=["student", "date"], name="absence_student_date")]
+        # A student's absences over a window (consecutive absences, the 45-session rule,
+        # the student-based rate): `code` is in the index so that counting P and K per
+        # student reads the index alone (migration 0002; bench/attendance.py).
+        indexes = [
+            models.Index(fields=["student", "date", "code"], name="absence_student_date_code")
+        ]
 
     def __str__(self) -> str:
         return f"{self.student_id} {self.code} ({self.roll_call_id})"
