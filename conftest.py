@@ -15,6 +15,14 @@ def _fast_password_hasher() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _calendars_read_fresh() -> Iterator[None]:
+    """Tests edit calendars and reuse ids after rollbacks: no per-process copies
+    (orgs/calendar.py), except in the test of those copies."""
+    with override_settings(CALENDAR_CACHE_SECONDS=0):
+        yield
+
+
 @pytest.fixture
 def cast(db: None) -> Cast:
     return build_cast()

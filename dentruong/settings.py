@@ -164,3 +164,6 @@ LIST_PAGE_SIZE = envint("LIST_PAGE_SIZE", 50)
 # When `manage.py remind_roll_call` (run by cron or a systemd timer) reminds homeroom
 # teachers who have not taken the morning roll call: HH:MM, Việt Nam time.
 ROLL_CALL_REMINDER_TIME = os.getenv("ROLL_CALL_REMINDER_TIME", "08:30")
+# How old (seconds) a process's copy of a school's calendar may be when a roll call is
+# checked against it (orgs/calendar.py); 0 reads the database every time.
+CALENDAR_CACHE_SECONDS = float(os.getenv("CALENDAR_CACHE_SECONDS", "60"))

@@ -260,7 +260,11 @@ def _submit_out(result: SubmitResult) -> dict[str, Any]:
             "taken_by_id": rc.taken_by_id,
             "taken_at": rc.taken_at,
             "updated_at": rc.updated_at,
-            "absences": _absences_out(list(rc.absences.order_by("student_id"))),
+            "absences": _absences_out(
+                result.absences
+                if result.absences is not None
+                else list(rc.absences.order_by("student_id"))
+            ),
             "summary": _summary_out(result.summary),
         },
     }

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -84,6 +85,9 @@ class SubmitResult:
     # The submitter edited another version than the one they replaced (someone else's edit
     # came in between, or they never saw the roll call): their edit still wins.
     stale_base: bool = False
+    # The absences as written (by student id), when this call wrote them; None for a
+    # duplicate (read them from `roll_call.absences`).
+    absences: list[Absence] | None = None
 
 
 @dataclass(frozen=True)
@@ -168,7 +172,7 @@ def bulk_submit(*, items: Sequence[RollCallInput], by: User) -> list[SubmitResul
 def class_calendar(school_class: SchoolClass) -> CalendarSpec:
     """The class's calendar (`calendar_for_class`), or RollCallError('no_calendar')."""
     try:
-        return calendar_for_class(school_class)
+        return calendar_for_class(school_class, max_age=settings.CALENDAR_CACHE_SECONDS)
     except NoCalendar:
         raise RollCallError(
             "no_calendar",
@@ -231,7 +235,7 @@ def _submit(
                 now=now,
                 clash=clash,
             )
-        _add_absences(roll_call, clean)
+        absences = _add_absences(roll_call, clean)
         RollCallRevision.objects.create(
             roll_call=roll_call,
             version=1,
@@ -256,6 +260,7 @@ def _submit(
         created=True,
         duplicate=False,
         stale_base=bool(base_version),
+        absences=absences,
     )
 
 
@@ -290,7 +295,7 @@ def _correct(
         for student_id, code in old.order_by("student_id").values_list("student_id", "code")
     }
     old.delete()
-    _add_absences(roll_call, marks)
+    absences = _add_absences(roll_call, marks)
     replaced = roll_call.version
     roll_call.version = replaced + 1
     roll_call.updated_at = now
@@ -320,6 +325,7 @@ def _correct(
         created=False,
         duplicate=False,
         stale_base=(base_version or 0) != replaced,
+        absences=absences,
     )
 
 
@@ -431,9 +437,11 @@ def _check_enrolled(
         )
 
 
-def _add_absences(roll_call: RollCall, marks: dict[int, Mark]) -> None:
-    if marks:
-        Absence.objects.bulk_create(
+def _add_absences(roll_call: RollCall, marks: dict[int, Mark]) -> list[Absence]:
+    if not marks:
+        return []
+    return Absence.objects.bulk_create(
+        [
             Absence(
                 roll_call=roll_call,
                 student_id=student_id,
@@ -442,8 +450,9 @@ def _add_absences(roll_call: RollCall, marks: dict[int, Mark]) -> None:
                 reason=mark.reason,
                 note=mark.note,
             )
-            for student_id, mark in marks.items()
-        )
+            for student_id, mark in sorted(marks.items())
+        ]
+    )
 
 
 def _codes(marks: dict[int, Mark]) -> dict[str, str]:
@@ -460,3 +469,61 @@ def _counts(enrolled: int, marks: dict[int, Mark]) -> dict[str, int]:
         "excused": excused,
         "unexcused": unexcused,
     }
+
+
+@transaction.atomic
+def refresh_summaries(*, school_class_ids: Sequence[int], since: dt.date) -> int:
+    """Recount the summaries of `school_class_ids` from `since` on, after an enrolment
+    change dated in the past (a back-dated transfer, a late first entry, a correction of
+    a start date). Called by the enrollment services in their transaction.
+
+    A summary counts the students enrolled in the class that day (`Enrollment.on`) and,
+    among them only, the absences recorded: an absence of a student who, as corrected, was
+    not in the class that day stays in the roll call's history but no longer counts.
+    Three queries whatever the number of roll calls; returns the number of summaries
+    changed.
+    """
+    summaries = list(
+        ClassDaySummary.objects.filter(school_class_id__in=school_class_ids, date__gte=since)
+    )
+    if not summaries:
+        return 0
+    spans: dict[int, list[tuple[int, dt.date, dt.date | None]]] = {}
+    for student_id, class_id, start, end in (
+        Enrollment.objects.filter(school_class_id__in=school_class_ids)
+        .exclude(end_date__lte=since)
+        .values_list("student_id", "school_class_id", "start_date", "end_date")
+    ):
+        spans.setdefault(class_id, []).append((student_id, start, end))
+    codes: dict[int, list[tuple[int, str]]] = {}
+    for roll_call_id, student_id, code in Absence.objects.filter(
+        roll_call_id__in=[s.pk for s in summaries]
+    ).values_list("roll_call_id", "student_id", "code"):
+        codes.setdefault(roll_call_id, []).append((student_id, code))
+    changed = []
+    for summary in summaries:
+        enrolled = {
+            student_id
+            for student_id, start, end in spans.get(summary.school_class_id, [])
+            if start <= summary.date and (end is None or end > summary.date)
+        }
+        counted = Counter(
+            code for student_id, code in codes.get(summary.pk, []) if student_id in enrolled
+        )
+        counts = {
+            "enrolled": len(enrolled),
+            "present": len(enrolled)
+            - counted[AbsenceCode.EXCUSED]
+            - counted[AbsenceCode.UNEXCUSED],
+            "late": counted[AbsenceCode.LATE],
+            "excused": counted[AbsenceCode.EXCUSED],
+            "unexcused": counted[AbsenceCode.UNEXCUSED],
+        }
+        if any(getattr(summary, name) != value for name, value in counts.items()):
+            for name, value in counts.items():
+                setattr(summary, name, value)
+            changed.append(summary)
+    ClassDaySummary.objects.bulk_update(
+        changed, ["enrolled", "present", "late", "excused", "unexcused"], batch_size=500
+    )
+    return len(changed)

@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
+from dentruong.orgs.calendar import forget_calendars
 from dentruong.orgs.models import (
     CalendarBreak,
     OrgUnit,
@@ -92,6 +93,12 @@ class YearCalendarAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     raw_id_fields = ["unit"]
     list_select_related = ["unit", "school_year"]
     inlines = [CalendarBreakInline]
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        """This process forgets its copies at once; the others within
+        CALENDAR_CACHE_SECONDS (orgs/calendar.py)."""
+        super().save_related(request, form, formsets, change)
+        forget_calendars()
 
 
 @admin.register(SchoolClass)

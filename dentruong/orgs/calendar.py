@@ -3,12 +3,19 @@
 Every rate in the product counts school days through this module. The rules are pure
 functions over a `CalendarSpec`; `calendar_for_class()` builds the spec from the
 database in two queries (the nearest calendar on the school's path, with its breaks).
+
+A busy writer (the roll call API, a province's morning burst) may ask for a spec up to
+`max_age` seconds old instead: kept per process, keyed by school year and school, so a
+calendar edited in the admin reaches every process within that delay
+(`settings.CALENDAR_CACHE_SECONDS`; `forget_calendars()` empties this process's copy).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import threading
+import time
+from dataclasses import dataclass, replace
 
 from django.db.models import Prefetch
 from django.db.models.functions import Length
@@ -87,11 +94,36 @@ def spec_from(calendar: YearCalendar, weekdays: int) -> CalendarSpec:
     )
 
 
-def calendar_for_class(school_class: SchoolClass) -> CalendarSpec:
+_recent: dict[tuple[int, int], tuple[float, CalendarSpec]] = {}
+_recent_lock = threading.Lock()
+_clock = time.monotonic
+
+
+def calendar_for_class(school_class: SchoolClass, *, max_age: float = 0) -> CalendarSpec:
+    """The class's calendar; with `max_age` > 0, a copy read at most that many seconds
+    ago by this process may answer instead of the database."""
+    key = (school_class.school_year_id, school_class.school_id)
+    now = _clock()
+    if max_age > 0:
+        with _recent_lock:
+            kept = _recent.get(key)
+        if kept is not None and now - kept[0] <= max_age:
+            return replace(kept[1], weekdays=school_class.weekdays)
     ancestors = school_class.school.unit.ancestor_paths()
-    return spec_from(
+    spec = spec_from(
         resolve_calendar(school_class.school_year_id, ancestors), school_class.weekdays
     )
+    with _recent_lock:
+        if len(_recent) > 50_000:  # a province's schools × years, many times over
+            _recent.clear()
+        _recent[key] = (now, spec)
+    return spec
+
+
+def forget_calendars() -> None:
+    """Empty this process's copies (after a calendar is edited here, and in tests)."""
+    with _recent_lock:
+        _recent.clear()
 
 
 def is_school_day(school_class: SchoolClass, day: dt.date) -> bool:

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import time_machine
 from django.db import connection, connections, transaction
+from django.test.utils import CaptureQueriesContext
 from pytest_django import DjangoAssertNumQueries
 
 from dentruong.attendance import services
@@ -31,6 +32,7 @@ from dentruong.attendance.services import (
     RollCallInput,
     bulk_submit,
     local_today,
+    refresh_summaries,
 )
 from dentruong.enrollment.models import Enrollment
 from dentruong.enrollment.services import enroll_student
@@ -513,3 +515,52 @@ def test_query_count_does_not_grow_with_the_class(
 
 def rng_code(i: int) -> str:
     return [AbsenceCode.EXCUSED, AbsenceCode.UNEXCUSED, AbsenceCode.LATE][i % 3]
+
+
+# --- back-dated enrolment changes -----------------------------------------------------------
+
+
+def test_back_dated_enrolment_is_recounted(cast: Cast) -> None:
+    """Roll calls on 1–3 March; then a newcomer is recorded as having joined 3A on 2 March
+    and the cast's student as having left on 3 March (after a K on that day). The
+    summaries from 2 March are recounted; 1 March is left alone."""
+    first = submit(cast, {}, date=D(2027, 3, 1))
+    second = submit(cast, {}, date=D(2027, 3, 2))
+    third = submit(cast, {cast.student.pk: K}, date=D(2027, 3, 3))
+    assert [s.summary.enrolled for s in (first, second, third)] == [1, 1, 1]
+    newcomer = add_students(cast, cast.class_3a, 1, start=D(2027, 3, 2))[0]
+    Enrollment.objects.filter(student=cast.student, end_date__isnull=True).update(
+        end_date=D(2027, 3, 3)
+    )
+
+    with CaptureQueriesContext(connection) as ctx:
+        changed = refresh_summaries(school_class_ids=[cast.class_3a.pk], since=D(2027, 3, 2))
+
+    assert changed == 2
+    assert len([q for q in ctx.captured_queries if "SAVEPOINT" not in q["sql"]]) <= 4
+    by_day = {s.date: stored(s) for s in ClassDaySummary.objects.all()}
+    assert by_day[D(2027, 3, 1)] == {
+        "enrolled": 1,
+        "present": 1,
+        "late": 0,
+        "excused": 0,
+        "unexcused": 0,
+    }
+    assert by_day[D(2027, 3, 2)] == {
+        "enrolled": 2,
+        "present": 2,
+        "late": 0,
+        "excused": 0,
+        "unexcused": 0,
+    }
+    # The student's K of 3 March stays in the history but no longer counts.
+    assert by_day[D(2027, 3, 3)] == {
+        "enrolled": 1,
+        "present": 1,
+        "late": 0,
+        "excused": 0,
+        "unexcused": 0,
+    }
+    assert Absence.objects.filter(student=cast.student, date=D(2027, 3, 3)).exists()
+    assert newcomer.pk not in set(Absence.objects.values_list("student_id", flat=True))
+    assert refresh_summaries(school_class_ids=[cast.class_3a.pk], since=D(2027, 3, 1)) == 0

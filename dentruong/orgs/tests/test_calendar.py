@@ -1,15 +1,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import pytest
 from pytest_django import DjangoAssertNumQueries
 
+from dentruong.orgs import calendar
 from dentruong.orgs.calendar import (
     CalendarSpec,
     NoCalendar,
     calendar_for_class,
     count_school_days,
+    forget_calendars,
     is_school_day,
 )
 from dentruong.orgs.models import (
@@ -294,3 +297,29 @@ def test_calendar_for_class_takes_two_queries(
     with django_assert_num_queries(2):
         spec = calendar_for_class(school_class)
     assert len(spec.breaks) == (1 if where == "province" else 3)
+
+
+@pytest.mark.django_db
+def test_a_recent_copy_answers_within_max_age(
+    cast: Cast, django_assert_num_queries: DjangoAssertNumQueries, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With max_age, a second class of the same school reads no query and gets its own
+    weekdays; the copy expires after max_age; forget_calendars() drops it at once."""
+    forget_calendars()
+    first = calendar_for_class(fresh(cast.class_3a), max_age=60)
+    other = fresh(cast.class_4a)
+    other.weekdays = 0b0011111  # Monday to Friday
+    with django_assert_num_queries(0):
+        copy = calendar_for_class(other, max_age=60)
+    assert (copy.term1, copy.breaks) == (first.term1, first.breaks)
+    assert copy.weekdays == 0b0011111
+    later = time.monotonic() + 61
+    monkeypatch.setattr(calendar, "_clock", lambda: later)
+    with django_assert_num_queries(2):
+        calendar_for_class(other, max_age=60)
+    forget_calendars()
+    with django_assert_num_queries(2):
+        calendar_for_class(other, max_age=60)
+    with django_assert_num_queries(2):
+        calendar_for_class(other)  # max_age 0: always the database
+    forget_calendars()
