@@ -330,6 +330,9 @@ def _correct(
 
 
 def _accepted(client_id: uuid.UUID) -> RollCallRevision | None:
+    # Almost always a new id: the plain existence probe is the cheap path.
+    if not RollCallRevision.objects.filter(client_id=client_id).exists():
+        return None
     return (
         RollCallRevision.objects.select_related("roll_call__summary")
         .filter(client_id=client_id)
