@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "dentruong.people",
     "dentruong.enrollment",
     "dentruong.attendance",
+    "dentruong.backups",
     "dentruong.front",
     "dentruong.demo",
 ]
