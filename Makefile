@@ -35,8 +35,12 @@ demo: install
 	$(PY) manage.py load_demo --seed $(SEED)
 	$(MAKE) serve
 
-# One gunicorn process (SQLite wants a single writer), threads for concurrency.
+# One gunicorn process (SQLite wants a single writer), threads for concurrency, and beside
+# it the notice worker (docs/decisions/0007), stopped (SIGTERM) when gunicorn stops. No
+# gateway is configured by default: notices show "not sent: channel not configured".
 serve:
+	$(PY) manage.py run_notices & worker=$$!; \
+	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT; \
 	$(VENV)/bin/gunicorn dentruong.wsgi --bind $(HOST):$(PORT) --workers 1 --threads 8 --access-logfile -
 
 lint: install-test

@@ -14,21 +14,23 @@ up to today, each student absent (P or K, half each) with probability 5 %; one s
 client submits the 600 roll calls (POST /api/v1/roll-calls, logged in as the school's
 leader), once with gunicorn's default sync workers (2 processes) and once with 1 process ×
 8 threads (gthread), the roll calls deleted in between. Reported: median / p95 ms per roll
-call, student-marks per second over the 600, errors.
+call, student-marks per second over the 600, errors. Then, on the roll calls of the last
+run, the monthly attendance sheet of one class and of all 30 classes (JSON API and .xlsx;
+2 sync workers; median of 7).
 
-**Province** (`--workload province`): `manage.py load_demo --students N` (timed), then one
-term of roll calls written with raw bulk inserts (RollCall, ClassDaySummary, Absence; no
-revision rows, which no report reads): every school day of term 1 (5 September 2026 –
-16 January 2027), every session of every class, absences drawn per student (85 % of
-students at 2 %, 12 % at 8 %, 3 % at 25 % of sessions; 0.3 % stop coming in December),
-P/K half each, 1 % late. The server's clock is moved to Tuesday 19 January 2027, 07:00
-(Việt Nam) with time_machine (a gunicorn app factory in this file) so that the whole term
-lies in the past. Then a morning burst of 2,000 class roll calls (Monday 18 January; on
-SQLite also a second burst, Tuesday, with 1 process × 8 threads) from 8 concurrent client
-threads, and the reports (median of 5 after one warm-up): the province's term rates by
-commune and by school (session-based with `students=false`, and with the student-based
-rate), one commune's by school, one commune's consecutive-absence and near-limit lists,
-completeness of today for the commune and the province.
+**Province** (`--workload province`): `manage.py load_demo --students N --no-history`
+(timed), then one term of roll calls written with raw bulk inserts (RollCall,
+ClassDaySummary, Absence; no revision rows, which no report reads): every school day of
+term 1 (5 September 2026 – 16 January 2027), every session of every class, absences drawn
+per student (85 % of students at 2 %, 12 % at 8 %, 3 % at 25 % of sessions; 0.3 % stop
+coming in December), P/K half each, 1 % late. The server's clock is moved to Tuesday 19
+January 2027, 07:00 (Việt Nam) with time_machine (a gunicorn app factory in this file) so
+that the whole term lies in the past. Then a morning burst of 2,000 class roll calls
+(Monday 18 January; on SQLite also a second burst, Tuesday, with 1 process × 8 threads)
+from 8 concurrent client threads, and the reports (median of 5 after one warm-up): the
+province's term rates by commune and by school (session-based with `students=false`, and
+with the student-based rate), one commune's by school, one commune's consecutive-absence
+and near-limit lists, completeness of today for the commune and the province.
 
 **Baseline**: the raw insert rate of the same database in the same run: plain rows in one
 transaction (sqlite3 `executemany`; psycopg `COPY`), and small transactions of one roll
@@ -57,7 +59,6 @@ import time
 import urllib.parse
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -93,6 +94,7 @@ TARGETS = {
     "province_report_ms_max": 1000,
     "commune_report_ms_max": 100,
     "commune_consecutive_list_ms_max": 200,
+    "sheets_all_classes_ms_max": 100,
 }
 
 
@@ -464,7 +466,7 @@ def setup_school() -> dict[str, Any]:
     roster: dict[int, list[int]] = defaultdict(list)
     for student, school_class in pairs:
         roster[school_class.pk].append(student.pk)
-    return {"days": days, "roster": dict(roster), "user": "bgh.bench"}
+    return {"days": days, "roster": dict(roster), "user": "bgh.bench", "school_id": school.pk}
 
 
 def clear_roll_calls() -> None:
@@ -548,8 +550,6 @@ def school_workload(db: Database) -> dict[str, Any]:
         "marks": len(payloads) * SCHOOL_STUDENTS,
         "absences": absences,
         "servers": {},
-        "monthly_sheet_ms": None,
-        "monthly_sheet_note": "the monthly attendance sheet is not built yet (later item)",
     }
     for name, options in SERVERS.items():
         clear_roll_calls()
@@ -561,6 +561,7 @@ def school_workload(db: Database) -> dict[str, Any]:
             errors = server.stop()
         result["server_log_lines"] = len([line for line in errors.splitlines() if line.strip()])
         out["servers"][name] = result
+    out["monthly_sheets"] = monthly_sheets(db, setup)  # on the last run's roll calls
     out["raw_baseline"] = baseline(db)
     best = min(r["median_ms"] for r in out["servers"].values())
     out["target_met"] = {
@@ -577,167 +578,67 @@ def school_workload(db: Database) -> dict[str, Any]:
     return out
 
 
+SHEET_RUNS = 7
+
+
+def monthly_sheets(db: Database, setup: dict[str, Any]) -> dict[str, Any]:
+    """The monthly attendance sheet (the month holding most of the workload's days) of one
+    class and of all 30 classes, JSON (API) and .xlsx, through gunicorn with 2 sync
+    workers: median and min ms of SHEET_RUNS after one warm-up per URL."""
+    month = max(
+        {d.strftime("%Y-%m") for d in setup["days"]},
+        key=lambda m: sum(d.strftime("%Y-%m") == m for d in setup["days"]),
+    )
+    class_id = next(iter(setup["roster"]))
+    school_id = setup["school_id"]
+    urls = {
+        "one_class_json": f"/api/v1/classes/{class_id}/attendance-sheet?month={month}",
+        "all_30_json": f"/api/v1/schools/{school_id}/attendance-sheets?month={month}",
+        "one_class_xlsx": f"/classes/{class_id}/attendance/{month}.xlsx",
+        "all_30_xlsx": f"/schools/{school_id}/attendance/{month}.xlsx",
+    }
+    close_django()
+    server = Server(db, SERVERS["gunicorn_sync_2_workers"])
+    out: dict[str, Any] = {"month": month, "server": "gunicorn_sync_2_workers"}
+    try:
+        client = Client(server.port, setup["user"], PASSWORD)
+        for name, path in urls.items():
+            status, body = client.get(path)  # warm-up
+            if status != 200:
+                raise SystemExit(f"GET {path}: {status} {body[:300]!r}")
+            times = []
+            for _ in range(SHEET_RUNS):
+                t = time.perf_counter()
+                status, body = client.get(path)
+                times.append(time.perf_counter() - t)
+            out[name] = {
+                "median_ms": ms(statistics.median(times)),
+                "min_ms": ms(min(times)),
+                "bytes": len(body),
+            }
+    finally:
+        server.stop()
+    out["target_all_30_ms_max"] = TARGETS["sheets_all_classes_ms_max"]
+    out["target_met_json"] = out["all_30_json"]["median_ms"] <= TARGETS["sheets_all_classes_ms_max"]
+    return out
+
+
 # --- Province workload --------------------------------------------------------------------
 
 
-def _risk(rng: random.Random) -> float:
-    r = rng.random()
-    return 0.02 if r < 0.85 else 0.08 if r < 0.97 else 0.25
-
-
-def _absent_indexes(rng: random.Random, p: float, n: int) -> Iterator[int]:
-    """Indexes in [0, n) each drawn with probability p (geometric skips)."""
-    i = -1
-    log_q = math.log(1 - p)
-    while True:
-        i += 1 + int(math.log(1 - rng.random()) / log_q)
-        if i >= n:
-            return
-        yield i
-
-
 def load_term(seed: int = SEED) -> dict[str, Any]:
-    """One term of roll calls, summaries and absences for every class, as raw rows."""
-    from django.db import connection, transaction
+    """One term of roll calls, summaries and absences for every class, as raw rows
+    (dentruong/demo/history.py, the generator `make demo` uses for its year so far)."""
+    from django.db import connection
 
     from dentruong.attendance.models import Absence, ClassDaySummary, RollCall
-    from dentruong.demo.builder import RowWriter, _reset_sequences
-    from dentruong.enrollment.models import Enrollment
-    from dentruong.orgs.calendar import calendar_for_class
-    from dentruong.orgs.models import SchoolClass
+    from dentruong.demo.history import load_roll_calls
 
-    rng = random.Random(seed)
-    classes = list(
-        SchoolClass.objects.filter(school_year__start_year=2026)
-        .order_by("pk")
-        .values_list("pk", "school_id", "has_afternoon")
-    )
-    first = SchoolClass.objects.select_related("school__unit").get(pk=classes[0][0])
-    days = calendar_for_class(first).school_days(*TERM)
-    members: dict[int, list[int]] = defaultdict(list)
-    for student_id, class_id in (
-        Enrollment.objects.on(TERM[0])
-        .order_by("student_id")
-        .values_list("student_id", "school_class_id")
-    ):
-        members[class_id].append(student_id)
     is_pg = connection.vendor == "postgresql"
-    stamp = dt.datetime(2026, 9, 5, 1, 0, tzinfo=dt.UTC)
-
-    def date_value(d: dt.date) -> Any:
-        return d if is_pg else d.isoformat()
-
-    def stamp_value(d: dt.date) -> Any:
-        value = stamp.replace(year=d.year, month=d.month, day=d.day)
-        return value if is_pg else connection.ops.adapt_datetimefield_value(value)
-
-    day_values = [date_value(d) for d in days]
-    stamps = [stamp_value(d) for d in days]
-    writer = RowWriter()
-    rc_fields = [
-        "id",
-        "school_class",
-        "date",
-        "session",
-        "taken_at",
-        "updated_at",
-        "client_id",
-        "version",
-    ]
-    sum_fields = [
-        "roll_call",
-        "school_class",
-        "school",
-        "date",
-        "session",
-        "enrolled",
-        "present",
-        "late",
-        "excused",
-        "unexcused",
-    ]
-    ab_fields = ["id", "roll_call", "student", "date", "code", "reason", "note"]
-    roll_call_id = absence_id = 0
-    counts = {"roll_calls": 0, "summaries": 0, "absences": 0}
-    dropout_from = days.index(next(d for d in days if d >= dt.date(2026, 12, 1)))
     started = time.perf_counter()
-    chunk = 400
-    for at in range(0, len(classes), chunk):
-        rc_rows: list[tuple[Any, ...]] = []
-        sum_rows: list[tuple[Any, ...]] = []
-        ab_rows: list[tuple[Any, ...]] = []
-        for class_id, school_id, afternoon in classes[at : at + chunk]:
-            sessions = ("am", "pm") if afternoon else ("am",)
-            slots = len(days) * len(sessions)
-            marks: dict[int, list[tuple[int, str]]] = defaultdict(list)
-            for student in members.get(class_id, []):
-                p = _risk(rng)
-                taken: set[int] = set()
-                if rng.random() < 0.003:  # stops coming from some day in December
-                    stop = (dropout_from + rng.randrange(15)) * len(sessions)
-                    for i in range(stop, slots):
-                        marks[i].append((student, "K"))
-                        taken.add(i)
-                for i in _absent_indexes(rng, p, slots):
-                    if i not in taken:
-                        marks[i].append((student, "P" if rng.random() < 0.5 else "K"))
-                        taken.add(i)
-                for i in _absent_indexes(rng, 0.01, slots):
-                    if i not in taken:
-                        marks[i].append((student, "T"))
-            enrolled = len(members.get(class_id, []))
-            for d_index, day in enumerate(day_values):
-                for s_index, session in enumerate(sessions):
-                    slot = d_index * len(sessions) + s_index
-                    roll_call_id += 1
-                    client = uuid.UUID(int=rng.getrandbits(128), version=4)
-                    rc_rows.append(
-                        (
-                            roll_call_id,
-                            class_id,
-                            day,
-                            session,
-                            stamps[d_index],
-                            stamps[d_index],
-                            client if is_pg else client.hex,
-                            1,
-                        )
-                    )
-                    late = excused = unexcused = 0
-                    for student, code in marks.get(slot, []):
-                        absence_id += 1
-                        ab_rows.append(
-                            (absence_id, roll_call_id, student, day, code, "unknown", "")
-                        )
-                        if code == "T":
-                            late += 1
-                        elif code == "P":
-                            excused += 1
-                        else:
-                            unexcused += 1
-                    sum_rows.append(
-                        (
-                            roll_call_id,
-                            class_id,
-                            school_id,
-                            day,
-                            session,
-                            enrolled,
-                            enrolled - excused - unexcused,
-                            late,
-                            excused,
-                            unexcused,
-                        )
-                    )
-        with transaction.atomic():
-            writer.write(RollCall, rc_fields, rc_rows)
-            writer.write(ClassDaySummary, sum_fields, sum_rows)
-            writer.write(Absence, ab_fields, ab_rows)
-        counts["roll_calls"] += len(rc_rows)
-        counts["summaries"] += len(sum_rows)
-        counts["absences"] += len(ab_rows)
-    with transaction.atomic():
-        _reset_sequences([RollCall, Absence])
+    counts = load_roll_calls(
+        seed=seed, start=TERM[0], end=TERM[1], stop_from=dt.date(2026, 12, 1), revisions=False
+    )
     seconds = time.perf_counter() - started
     analyze_started = time.perf_counter()
     with connection.cursor() as cursor:
@@ -749,14 +650,10 @@ def load_term(seed: int = SEED) -> dict[str, Any]:
         else:
             cursor.execute("PRAGMA analysis_limit=1000")
             cursor.execute("ANALYZE")
-    rows = sum(counts.values())
     return {
-        "school_days": len(days),
-        "classes": len(classes),
         **counts,
-        "rows": rows,
         "seconds": round(seconds, 1),
-        "rows_per_s": round(rows / seconds),
+        "rows_per_s": round(counts["rows"] / seconds),
         "vacuum_analyze_seconds": round(time.perf_counter() - analyze_started, 1),
     }
 
@@ -915,7 +812,7 @@ def province_reports(port: int, setup: dict[str, Any]) -> dict[str, Any]:
 def province_workload(db: Database, students: int) -> dict[str, Any]:
     db.manage("migrate", "--noinput", "-v", "0")
     db.manage("load_units")
-    demo_seconds, _ = db.manage("load_demo", "--students", str(students))
+    demo_seconds, _ = db.manage("load_demo", "--students", str(students), "--no-history")
     db.django()
     term = load_term()
     setup = province_setup()

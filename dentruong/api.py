@@ -23,6 +23,9 @@ api = NinjaAPI(
 )
 api.add_router("/", people_router)
 api.add_router("/", "dentruong.attendance.api.router")
+api.add_router("/", "dentruong.notices.api.router")
+api.add_router("/", "dentruong.enrollment.api.router")
+api.add_router("/", "dentruong.imports.api.router")
 
 # Where a schema error sits: ninja's location prefix ("body", "payload") is not a field.
 _LOCATION_PREFIXES = {"body", "query", "path", "form", "payload", "header", "cookie"}

@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "dentruong.people",
     "dentruong.enrollment",
     "dentruong.attendance",
+    "dentruong.notices",
+    "dentruong.imports",
     "dentruong.backups",
     "dentruong.front",
     "dentruong.demo",
@@ -162,9 +164,53 @@ SECURE_REFERRER_POLICY = "same-origin"
 # --- Product knobs --------------------------------------------------------------------
 # Page size of lists (students, children). Kept small: a teacher's phone on 3G.
 LIST_PAGE_SIZE = envint("LIST_PAGE_SIZE", 50)
-# When `manage.py remind_roll_call` (run by cron or a systemd timer) reminds homeroom
-# teachers who have not taken the morning roll call: HH:MM, Việt Nam time.
+# When homeroom teachers who have not taken the morning roll call are reminded: HH:MM,
+# Việt Nam time. The notice worker (`manage.py run_notices`) queues the reminders at that
+# time; `manage.py remind_roll_call` does the same from cron. Empty: the worker does not.
 ROLL_CALL_REMINDER_TIME = os.getenv("ROLL_CALL_REMINDER_TIME", "08:30")
 # How old (seconds) a process's copy of a school's calendar may be when a roll call is
 # checked against it (orgs/calendar.py); 0 reads the database every time.
 CALENDAR_CACHE_SECONDS = float(os.getenv("CALENDAR_CACHE_SECONDS", "60"))
+
+# --- Notices to guardians and teachers (dentruong/notices, docs/decisions/0007) --------
+# A channel whose settings are empty is not configured: its notices are shown as "not
+# sent: channel not configured", nothing is sent. `make demo` configures none.
+NOTICE_SMS_URL = os.getenv("NOTICE_SMS_URL", "")  # the SMS gateway's JSON endpoint
+NOTICE_SMS_KEY = os.getenv("NOTICE_SMS_KEY", "")
+NOTICE_SMS_KEY_HEADER = os.getenv("NOTICE_SMS_KEY_HEADER", "X-API-Key")
+NOTICE_SMS_SENDER = os.getenv("NOTICE_SMS_SENDER", "")  # the registered brandname
+NOTICE_SMS_UNICODE = envbool("NOTICE_SMS_UNICODE", "false")  # false: unaccented text
+NOTICE_ZALO_URL = os.getenv("NOTICE_ZALO_URL", "")  # …/v3.0/oa/message/cs
+NOTICE_ZALO_TOKEN = os.getenv("NOTICE_ZALO_TOKEN", "")  # the OA's access token
+EMAIL_HOST = os.getenv("EMAIL_HOST", "")
+EMAIL_PORT = envint("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.getenv("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.getenv("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", "false")
+DEFAULT_FROM_EMAIL = os.getenv("DEFAULT_FROM_EMAIL", "Đến Trường <noreply@dentruong.local>")
+# The channel used for a guardian who consented to several, first configured one wins.
+NOTICE_CHANNEL_ORDER = os.getenv("NOTICE_CHANNEL_ORDER", "zalo,sms,email").split(",")
+NOTICE_TIMEOUT_SECONDS = float(os.getenv("NOTICE_TIMEOUT_SECONDS", "10"))
+# Retries: 1, 2, 4, 8 … minutes after each failure, at most NOTICE_RETRY_CAP_MINUTES apart;
+# after NOTICE_MAX_ATTEMPTS tries, or once the day is over, the notice is given up.
+NOTICE_RETRY_MINUTES = envint("NOTICE_RETRY_MINUTES", 1)
+NOTICE_RETRY_CAP_MINUTES = envint("NOTICE_RETRY_CAP_MINUTES", 30)
+NOTICE_MAX_ATTEMPTS = envint("NOTICE_MAX_ATTEMPTS", 6)
+# A notice still "sending" this long after a worker claimed it was interrupted: it is
+# marked "delivery unknown" and never sent again (at most once).
+NOTICE_SENDING_TIMEOUT_MINUTES = envint("NOTICE_SENDING_TIMEOUT_MINUTES", 10)
+NOTICE_POLL_SECONDS = float(os.getenv("NOTICE_POLL_SECONDS", "5"))
+# A transfer between two schools not confirmed by the receiving school within this many
+# days shows up as "lost between schools" for the communes and provinces of both ends.
+TRANSFER_CONFIRM_DAYS = envint("TRANSFER_CONFIRM_DAYS", 15)
+# Target share (%) of lower-secondary graduates going on to vocational training (seeds/004).
+VOCATIONAL_TARGET_PERCENT = float(os.getenv("VOCATIONAL_TARGET_PERCENT", "20"))
+
+# Excel imports (dentruong/imports): files above these limits are refused before parsing.
+# Django spools uploads above FILE_UPLOAD_MAX_MEMORY_SIZE to a temporary file; the cap on
+# the upload itself is IMPORT_MAX_FILE_BYTES (checked before the file is read whole).
+IMPORT_MAX_FILE_BYTES = envint("IMPORT_MAX_FILE_MB", 20) * 2**20
+IMPORT_MAX_UNCOMPRESSED_BYTES = envint("IMPORT_MAX_UNCOMPRESSED_MB", 300) * 2**20
+IMPORT_MAX_COMPRESSION_RATIO = 200
+IMPORT_MAX_ROWS = envint("IMPORT_MAX_ROWS", 100_000)
+IMPORT_MAX_CELL_CHARS = 1000

@@ -14,6 +14,8 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from dentruong.enrollment.tests.factories import pending_transfer
+from dentruong.imports.tests.factories import class_batch
 from tests.cast import PASSWORD, Cast
 
 # Routes that hold no data of ours and need no scope case.
@@ -45,14 +47,56 @@ OBJECT_ROUTES: dict[str, tuple[Callable[[Cast], dict[str, Any]], str]] = {
         "commune_officer",
     ),
     "api-v1:unit_absence_lists": (lambda c: {"unit_id": c.commune.pk}, "commune_officer"),
+    "api-v1:class_notices": (lambda c: {"class_id": c.class_3a.pk}, "teacher"),
+    "api-v1:student_notice_consents": (lambda c: {"student_id": c.student.pk}, "teacher"),
+    "attendance-sheet-now": (lambda c: {"pk": c.class_3a.pk}, "teacher"),
+    "attendance-sheet": (lambda c: {"pk": c.class_3a.pk, "month": "2026-11"}, "teacher"),
+    "attendance-sheet-xlsx": (lambda c: {"pk": c.class_3a.pk, "month": "2026-11"}, "teacher"),
+    "school-attendance-xlsx": (
+        lambda c: {"pk": c.school.pk, "month": "2026-11"},
+        "school_leader",
+    ),
+    "api-v1:class_attendance_sheet": (lambda c: {"class_id": c.class_3a.pk}, "teacher"),
+    "api-v1:school_attendance_sheets": (lambda c: {"school_id": c.school.pk}, "school_leader"),
+    "unit-completeness": (lambda c: {"pk": c.commune.pk}, "commune_officer"),
+    "unit-rates": (lambda c: {"pk": c.commune.pk}, "commune_officer"),
+    "unit-absence-lists": (lambda c: {"pk": c.commune.pk}, "commune_officer"),
+    "school-transfers": (lambda c: {"pk": c.school.pk}, "school_leader"),
+    "unit-dropouts": (lambda c: {"pk": c.commune.pk}, "commune_officer"),
+    "api-v1:student_events": (lambda c: {"student_id": c.student.pk}, "teacher"),
+    "api-v1:school_transfers": (lambda c: {"school_id": c.school.pk}, "school_leader"),
+    "api-v1:unit_dropouts": (lambda c: {"unit_id": c.commune.pk}, "commune_officer"),
+    "api-v1:unit_destinations": (lambda c: {"unit_id": c.commune.pk}, "commune_officer"),
+    "api-v1:unit_lost_transfers": (lambda c: {"unit_id": c.commune.pk}, "commune_officer"),
+    "api-v1:unit_headcount_check": (lambda c: {"unit_id": c.commune.pk}, "commune_officer"),
+    "import-class": (lambda c: {"pk": c.class_3a.pk}, "teacher"),
+    "import-school": (lambda c: {"pk": c.school.pk}, "school_leader"),
+    "import-children": (lambda c: {"pk": c.commune.pk}, "commune_officer"),
+    "import-batch": (lambda c: {"pk": class_batch(c).pk}, "teacher"),
+    "export-class": (lambda c: {"pk": c.class_3a.pk}, "teacher"),
+    "export-school": (lambda c: {"pk": c.school.pk}, "school_leader"),
+    "export-children": (lambda c: {"pk": c.commune.pk}, "commune_officer"),
+    "api-v1:get_import": (lambda c: {"import_id": class_batch(c).pk}, "teacher"),
+    "api-v1:export_class_api": (lambda c: {"class_id": c.class_3a.pk}, "teacher"),
+    "api-v1:export_school_api": (lambda c: {"school_id": c.school.pk}, "school_leader"),
+    "api-v1:export_children_api": (lambda c: {"commune_id": c.commune.pk}, "commune_officer"),
 }
 # POST-only object routes: the outsider's write must 404 and change nothing.
 POST_ROUTES: dict[str, Callable[[Cast], dict[str, Any]]] = {
+    "student-event-add": lambda c: {"pk": c.student.pk},
+    "transfer-confirm": lambda c: {"pk": pending_transfer(c).pk},
+    "transfer-decline": lambda c: {"pk": pending_transfer(c).pk},
     "guardian-add": lambda c: {"pk": c.student.pk},
+    "import-confirm": lambda c: {"pk": class_batch(c).pk},
+    "api-v1:confirm_import_api": lambda c: {"import_id": class_batch(c).pk},
     "child-link": lambda c: {"pk": c.child.pk},
 }
 # name → (the user who sees our rows, text of one of our rows)
 LIST_ROUTES: dict[str, str] = {
+    "api-v1:record_student_event": "school_leader",
+    "api-v1:record_graduate_destination": "school_leader",
+    "api-v1:confirm_transfer": "school_leader",
+    "api-v1:decline_transfer": "school_leader",
     "home": "commune_officer",
     "student-list": "commune_officer",
     "student-create": "commune_officer",
@@ -63,13 +107,25 @@ LIST_ROUTES: dict[str, str] = {
     "api-v1:list_children": "commune_officer",
     "api-v1:submit_roll_call": "school_leader",
     "api-v1:bulk_submit_roll_calls": "school_leader",
+    "api-v1:record_notice_consent": "teacher",
+    "api-v1:withdraw_notice_consent": "teacher",
+    "import-home": "commune_officer",
+    "api-v1:create_import": "teacher",
 }
 # POST-only API routes (JSON body) among LIST_ROUTES: not fetched with GET below; their
-# scope tests are test_api_create_is_scoped and dentruong/attendance/tests/test_api.py.
+# scope tests are test_api_create_is_scoped, test_notice_consent_writes_are_scoped and
+# dentruong/attendance/tests/test_api.py.
 JSON_POST_ROUTES = {
+    "api-v1:record_student_event",
+    "api-v1:record_graduate_destination",
+    "api-v1:confirm_transfer",
+    "api-v1:decline_transfer",
     "api-v1:create_student",
     "api-v1:submit_roll_call",
     "api-v1:bulk_submit_roll_calls",
+    "api-v1:record_notice_consent",
+    "api-v1:withdraw_notice_consent",
+    "api-v1:create_import",  # multipart; dentruong/imports/tests/test_api.py
 }
 
 
@@ -168,3 +224,90 @@ def test_api_create_is_scoped(cast: Cast, client: Client) -> None:
     )
     assert response.status_code == 422
     assert "village" in response.json()["errors"]
+
+
+def test_notice_consent_writes_are_scoped(cast: Cast, client: Client) -> None:
+    """The outsider can neither record nor withdraw a consent of our guardians (404, no
+    change); the homeroom teacher can."""
+    from dentruong.notices.models import NoticeConsent
+
+    guardian = cast.household.guardians.get()
+    record = reverse("api-v1:record_notice_consent", kwargs={"student_id": cast.student.pk})
+    body = {"guardian_id": guardian.pk, "channel": "sms", "address": "0912345678"}
+    login(client, cast.outsider.username)
+    assert client.post(record, body, content_type="application/json").status_code == 404
+    assert not NoticeConsent.objects.exists()
+    client.logout()
+    login(client, cast.teacher.username)
+    created = client.post(record, body, content_type="application/json")
+    assert created.status_code == 201, created.content
+    withdraw = reverse(
+        "api-v1:withdraw_notice_consent",
+        kwargs={"student_id": cast.student.pk, "consent_id": created.json()["id"]},
+    )
+    client.logout()
+    login(client, cast.outsider.username)
+    assert client.post(withdraw).status_code == 404
+    assert NoticeConsent.objects.get().withdrawn_at is None
+    client.logout()
+    login(client, cast.teacher.username)
+    assert client.post(withdraw).status_code == 200
+    assert NoticeConsent.objects.get().withdrawn_at is not None
+
+
+def test_enrollment_writes_are_scoped(cast: Cast, client: Client) -> None:
+    """The outsider cannot record an event, a destination, or decide a transfer of ours
+    (404, nothing written); the school leaders can."""
+    from dentruong.enrollment.models import EnrollmentEvent, Transfer
+
+    transfer = pending_transfer(cast)
+    event = EnrollmentEvent.objects.filter(student=cast.student).first()
+    assert event is not None
+    cases = [
+        (
+            "api-v1:record_student_event",
+            {"student_id": cast.student.pk},
+            {"kind": "dropped_out", "date": "2026-10-05", "reason_code": "01"},
+            201,
+        ),
+        (
+            "api-v1:record_graduate_destination",
+            {"event_id": event.pk},
+            {"destination": "thpt"},
+            422,
+        ),  # insider: refused, Ánh is no graduate
+        ("api-v1:decline_transfer", {"transfer_id": transfer.pk}, {"reason": "Nhầm trường"}, 200),
+    ]
+    before = (EnrollmentEvent.objects.count(), Transfer.objects.filter(status="pending").count())
+    login(client, cast.outsider.username)
+    for name, kwargs, body, _ in cases + [
+        (
+            "api-v1:confirm_transfer",
+            {"transfer_id": transfer.pk},
+            {"class_id": cast.class_3a.pk, "date": "2026-10-02"},
+            0,
+        )
+    ]:
+        response = client.post(reverse(name, kwargs=kwargs), body, content_type="application/json")
+        assert response.status_code == 404, name
+    assert (
+        EnrollmentEvent.objects.count(),
+        Transfer.objects.filter(status="pending").count(),
+    ) == before
+    client.logout()
+    for name, kwargs, body, status in cases:
+        user = "school_leader" if "transfer" not in name else "thcs_leader"
+        if user == "thcs_leader":
+            from dentruong.accounts.models import Membership, Role
+            from tests.cast import make_user
+
+            leader = make_user("hieu", "Lò Văn Hiếu")
+            Membership.objects.create(
+                user=leader, role=Role.SCHOOL_LEADER, unit=transfer.to_school.unit
+            )
+            login(client, "hieu")
+        else:
+            login(client, cast.school_leader.username)
+        response = client.post(reverse(name, kwargs=kwargs), body, content_type="application/json")
+        assert response.status_code == status, (name, response.content)
+        client.logout()

@@ -9,16 +9,18 @@ to write is 403 `{"message", "code"}`; a refused submission is 422
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from typing import Any
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Count, Prefetch
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
 from dentruong.accounts.models import User
-from dentruong.attendance import selectors, services
+from dentruong.attendance import params, selectors, services, sheet
 from dentruong.attendance.access import (
     can_read_marks,
     can_take_roll_call,
@@ -26,7 +28,7 @@ from dentruong.attendance.access import (
     get_class_for_attendance,
 )
 from dentruong.attendance.models import Absence, AbsenceReason, ClassDaySummary, RollCall
-from dentruong.attendance.rates import NEAR_LIMIT_DEFAULT, session_rate
+from dentruong.attendance.rates import session_rate
 from dentruong.attendance.services import (
     VN_TZ,
     RollCallError,
@@ -34,15 +36,15 @@ from dentruong.attendance.services import (
     SubmitResult,
     local_today,
 )
-from dentruong.orgs.access import get_unit_for_user
-from dentruong.orgs.models import LEVEL_GRADES, OrgUnit, Session
+from dentruong.orgs.access import get_school_for_user, get_unit_for_user
+from dentruong.orgs.models import OrgUnit
 from dentruong.people.access import students_for_user
 
 router = Router(tags=["attendance"])
 
 MAX_BULK = 500  # roll calls per bulk request: a big school's whole day, twice over
-MAX_RANGE_DAYS = 366
-DEFAULT_RANGE_DAYS = 31
+MAX_RANGE_DAYS = params.MAX_RANGE_DAYS
+DEFAULT_RANGE_DAYS = params.DEFAULT_RANGE_DAYS
 
 
 # --- schemas -----------------------------------------------------------------------------
@@ -273,17 +275,10 @@ def _submit_out(result: SubmitResult) -> dict[str, Any]:
 def _window(
     date_from: dt.date | None, date_to: dt.date | None
 ) -> tuple[dt.date, dt.date] | dict[str, Any]:
-    end = date_to or local_today()
-    start = date_from or end - dt.timedelta(days=DEFAULT_RANGE_DAYS - 1)
-    if start > end:
-        return _error("invalid_range", _("The start date is after the end date."), "date_from")
-    if (end - start).days + 1 > MAX_RANGE_DAYS:
-        return _error(
-            "range_too_long",
-            _("The date range is longer than %(max)d days.") % {"max": MAX_RANGE_DAYS},
-            "date_from",
-        )
-    return start, end
+    try:
+        return params.window(date_from, date_to, today=local_today())
+    except params.ParamError as bad:
+        return _error(bad.code, bad.message, bad.field)
 
 
 # --- endpoints ---------------------------------------------------------------------------
@@ -490,16 +485,12 @@ def class_attendance_summary(
 
 # --- Rates, completeness and lists for a unit of the tree --------------------------------
 # A unit out of the user's scope is 404; rates and completeness are head counts (anyone
-# who sees the unit); the lists name children: not for a partner-only user (403).
+# who sees the unit); the lists name children: not for a partner-only user (403). Their
+# parameters are checked by `params` (shared with the leaders' pages).
 
 MAX_LIST_ITEMS = 1000
-CONSECUTIVE_WINDOW_DAYS = 28  # default window of the consecutive-absence list: 4 weeks
-# kind → (default n, lowest, highest)
-LIST_N = {
-    "consecutive": (3, 1, 200),
-    "after_break": (3, 1, 60),
-    "near_limit": (NEAR_LIMIT_DEFAULT, 1, 500),
-}
+CONSECUTIVE_WINDOW_DAYS = params.CONSECUTIVE_WINDOW_DAYS
+LIST_N = params.LIST_N  # kind → (default n, lowest, highest)
 
 
 class UnitOut(Schema):
@@ -645,26 +636,6 @@ def _unit_out(unit: OrgUnit) -> dict[str, Any]:
     return {"id": unit.pk, "name": unit.name, "kind": unit.kind, "path": unit.path}
 
 
-def _choice(field: str, value: str, choices: list[str]) -> dict[str, Any]:
-    return _error(
-        "invalid_choice",
-        _("“%(value)s” is not one of: %(choices)s.")
-        % {"value": value, "choices": ", ".join(choices)},
-        field,
-    )
-
-
-def _between(field: str, value: int, low: int, high: int) -> dict[str, Any] | None:
-    if low <= value <= high:
-        return None
-    return _error(
-        "out_of_range",
-        _("%(field)s must be between %(low)d and %(high)d.")
-        % {"field": field, "low": low, "high": high},
-        field,
-    )
-
-
 def _rate_row(row: selectors.GroupRate) -> dict[str, Any]:
     s, c, st = row.sessions, row.coverage, row.students
     return {
@@ -718,23 +689,22 @@ def unit_attendance_rates(
     `headcount` is the sĩ số on `until`."""
     user = _user(request)
     unit = get_unit_for_user(user, unit_id)
-    window = _window(date_from, date_to)
-    if isinstance(window, dict):
-        return Status(422, window)
-    if group_by is not None and group_by not in selectors.GROUPS:
-        return Status(422, _choice("group_by", group_by, list(selectors.GROUPS)))
-    levels = [str(level) for level in LEVEL_GRADES]
-    if level is not None and level not in levels:
-        return Status(422, _choice("level", level, levels))
-    error = (grade is not None and _between("grade", grade, 0, 12)) or _between(
-        "max_absences", max_absences, 0, 1000
-    )
-    if error:
-        return Status(422, error)
+    try:
+        query = params.rate_query(
+            date_from=date_from,
+            date_to=date_to,
+            group_by=group_by,
+            level=level,
+            grade=grade,
+            max_absences=max_absences,
+            today=local_today(),
+        )
+    except params.ParamError as bad:
+        return Status(422, _error(bad.code, bad.message, bad.field))
     report = selectors.attendance_rates(
         unit,
-        date_from=window[0],
-        date_to=window[1],
+        date_from=query.date_from,
+        date_to=query.date_to,
         today=local_today(),
         group_by=group_by,
         level=level,
@@ -790,11 +760,6 @@ def _class_gap(gap: selectors.ClassGaps) -> dict[str, Any]:
     }
 
 
-def current_session() -> str:
-    """The session under way in Việt Nam now: morning until noon, then afternoon."""
-    return Session.MORNING if dt.datetime.now(VN_TZ).hour < 12 else Session.AFTERNOON
-
-
 @router.get(
     "/units/{unit_id}/roll-call-completeness",
     response={200: CompletenessOut, 422: ValidationErrors},
@@ -811,18 +776,12 @@ def unit_roll_call_completeness(
     homeroom teacher."""
     user = _user(request)
     unit = get_unit_for_user(user, unit_id)
-    today = local_today()
-    day = date or today
-    if day > today:
-        return Status(
-            422,
-            _error(
-                "future_date", _("%(date)s is in the future.") % {"date": f"{day:%d/%m/%Y}"}, "date"
-            ),
+    try:
+        day, chosen = params.completeness_query(
+            date=date, session=session, today=local_today(), now=dt.datetime.now(VN_TZ)
         )
-    if session is not None and session not in Session.values:
-        return Status(422, _choice("session", session, list(Session.values)))
-    chosen = session or (current_session() if day == today else Session.MORNING)
+    except params.ParamError as bad:
+        return Status(422, _error(bad.code, bad.message, bad.field))
     found = selectors.roll_call_completeness(unit.path, day=day, session=chosen)
     by_school: dict[int, list[selectors.ClassGaps]] = {}
     by_commune: dict[int, list[selectors.ClassGaps]] = {}
@@ -907,30 +866,16 @@ def unit_absence_lists(
         return Status(
             403, {"message": _("You may not see students' attendance here."), "code": "forbidden"}
         )
-    if kind not in LIST_N:
-        return Status(422, _choice("kind", kind, list(LIST_N)))
-    default, low, high = LIST_N[kind]
-    count = default if n is None else n
-    error = _between("n", count, low, high)
-    if error:
-        return Status(422, error)
-    today = local_today()
-    day = date or today
-    if day > today:
-        return Status(
-            422,
-            _error(
-                "future_date", _("%(date)s is in the future.") % {"date": f"{day:%d/%m/%Y}"}, "date"
-            ),
+    try:
+        query = params.list_query(
+            kind=kind, n=n, date=date, date_from=date_from, today=local_today()
         )
-    start = None
+    except params.ParamError as bad:
+        return Status(422, _error(bad.code, bad.message, bad.field))
+    count, day, start = query.n, query.day, query.date_from
     total = 0
     visible = students_for_user(user)
-    if kind == "consecutive":
-        window = _window(date_from or day - dt.timedelta(days=CONSECUTIVE_WINDOW_DAYS - 1), day)
-        if isinstance(window, dict):
-            return Status(422, window)
-        start = window[0]
+    if kind == "consecutive" and start is not None:
         items = selectors.consecutive_unexcused(
             unit.path, visible=visible, date_from=start, date_to=day, n=count
         )
@@ -953,4 +898,174 @@ def unit_absence_lists(
             "truncated": total > MAX_LIST_ITEMS,
             "items": [_list_item(item) for item in items[:MAX_LIST_ITEMS]],
         },
+    )
+
+
+# --- The monthly attendance sheet ------------------------------------------------------------
+
+
+class SheetColumnOut(Schema):
+    date: dt.date
+    session: str
+    school_day: bool
+    due: bool = Field(description="A school day up to today: its roll call is owed")
+    taken: bool = Field(description="The roll call was taken")
+    enrolled: int | None = Field(
+        description="Sĩ số: the roll call's head count, else counted from the enrolments "
+        "(null on a day that is not a school day)"
+    )
+    present: int | None = Field(description="Late included; null without a roll call")
+    late: int | None
+    excused: int | None
+    unexcused: int | None
+
+
+class SheetRowOut(Schema):
+    student_id: int
+    full_name: str
+    joined: dt.date | None = Field(description="First day in the class, if after the 1st")
+    left: dt.date | None = Field(description="Last day in the class, if before the month's end")
+    cells: list[str] = Field(description="One per column; see `legend`")
+    excused: int = Field(description="P in the month")
+    unexcused: int = Field(description="K in the month")
+    late: int = Field(description="T in the month")
+
+
+class SheetOut(Schema):
+    class_id: int
+    class_name: str
+    grade: int
+    school_id: int
+    school_name: str
+    school_year: str
+    homeroom_teacher: str
+    month: str = Field(description="YYYY-MM")
+    sessions: list[str]
+    no_calendar: bool = Field(description="No calendar for the class: no day is a school day")
+    school_days: int
+    roll_calls_due: int
+    roll_calls_taken: int
+    excused: int
+    unexcused: int
+    late: int
+    legend: dict[str, str] = Field(description="Cell code → meaning")
+    columns: list[SheetColumnOut] = Field(description="Every day of the month × session")
+    rows: list[SheetRowOut] = Field(description="Students in Vietnamese order")
+
+
+class SchoolSheetsOut(Schema):
+    school_id: int
+    school_name: str
+    month: str
+    sheets: list[SheetOut]
+
+
+def _sheet_out(found: sheet.Sheet, legend: dict[str, str]) -> dict[str, Any]:
+    return {
+        "class_id": found.class_id,
+        "class_name": found.class_name,
+        "grade": found.grade,
+        "school_id": found.school_id,
+        "school_name": found.school_name,
+        "school_year": found.school_year,
+        "homeroom_teacher": found.teacher_name,
+        "month": f"{found.month:%Y-%m}",
+        "sessions": list(found.sessions),
+        "no_calendar": found.no_calendar,
+        "school_days": found.school_days,
+        "roll_calls_due": found.roll_calls_due,
+        "roll_calls_taken": found.roll_calls_taken,
+        "excused": found.excused,
+        "unexcused": found.unexcused,
+        "late": found.late,
+        "legend": legend,
+        "columns": [c.__dict__ for c in found.columns],
+        "rows": [
+            {
+                "student_id": r.student_id,
+                "full_name": r.full_name,
+                "joined": r.joined,
+                "left": r.left,
+                "cells": r.cells,
+                "excused": r.excused,
+                "unexcused": r.unexcused,
+                "late": r.late,
+            }
+            for r in found.rows
+        ],
+    }
+
+
+def _month(raw: str | None) -> dt.date | dict[str, Any]:
+    if not raw:
+        return local_today().replace(day=1)
+    try:
+        return sheet.parse_month(raw)
+    except sheet.BadMonth as bad:
+        return _error(bad.code, bad.message, "month")
+
+
+def _sheet_json(payload: dict[str, Any]) -> HttpResponse:
+    """The sheets' 200 answer, serialised directly: validating tens of thousands of cells
+    through the response schema costs more than building them (bench/attendance.py);
+    `_sheet_out` builds exactly `SheetOut` (tests validate it against the schema)."""
+    return HttpResponse(
+        json.dumps(payload, cls=DjangoJSONEncoder, ensure_ascii=False),
+        content_type="application/json; charset=utf-8",
+    )
+
+
+def _no_marks() -> dict[str, str]:
+    return {"message": _("You may not see the marks of this class."), "code": "forbidden"}
+
+
+@router.get(
+    "/classes/{class_id}/attendance-sheet",
+    response={200: SheetOut, 403: FieldError, 422: ValidationErrors},
+)
+def class_attendance_sheet(
+    request: HttpRequest, class_id: int, month: str | None = None
+) -> Status[dict[str, Any]] | HttpResponse:
+    """The monthly attendance sheet of a class (`month` YYYY-MM, default this month): the
+    students enrolled at some time in the month in Vietnamese order × every day of the
+    month and session, each cell P / K / T, `+` present, `?` no roll call taken, `-` not
+    in the class that day, empty when not a school day or not yet; totals per student and
+    head counts per column."""
+    user = _user(request)
+    school_class = get_class_for_attendance(user, class_id)
+    if not can_read_marks(user):
+        return Status(403, _no_marks())
+    month_start = _month(month)
+    if isinstance(month_start, dict):
+        return Status(422, month_start)
+    found = sheet.monthly_sheet(school_class, month_start, today=local_today())
+    return _sheet_json(_sheet_out(found, sheet.cell_legend()))
+
+
+@router.get(
+    "/schools/{school_id}/attendance-sheets",
+    response={200: SchoolSheetsOut, 403: FieldError, 422: ValidationErrors},
+)
+def school_attendance_sheets(
+    request: HttpRequest, school_id: int, month: str | None = None
+) -> Status[dict[str, Any]] | HttpResponse:
+    """The monthly attendance sheets of every class of a school that you see, in one go
+    (the same as the class's sheet, by grade and name)."""
+    user = _user(request)
+    month_start = _month(month)
+    if isinstance(month_start, dict):
+        get_school_for_user(user, school_id)  # out of scope: 404 first
+        return Status(422, month_start)
+    school, classes = sheet.school_classes_for_sheets(user, school_id, month_start)
+    if not can_read_marks(user):
+        return Status(403, _no_marks())
+    legend = sheet.cell_legend()
+    sheets = sheet.monthly_sheets(classes, month_start, today=local_today())
+    return _sheet_json(
+        {
+            "school_id": school.pk,
+            "school_name": school.name,
+            "month": f"{month_start:%Y-%m}",
+            "sheets": [_sheet_out(one, legend) for one in sheets],
+        }
     )

@@ -42,6 +42,7 @@ from dentruong.attendance.models import (
 )
 from dentruong.enrollment.models import Enrollment
 from dentruong.lib import vntext
+from dentruong.notices.services import queue_absence_notices
 from dentruong.orgs.calendar import CalendarSpec, NoCalendar, calendar_for_class
 from dentruong.orgs.models import SchoolClass, Session
 
@@ -441,6 +442,11 @@ def _check_enrolled(
 
 
 def _add_absences(roll_call: RollCall, marks: dict[int, Mark]) -> list[Absence]:
+    # Same-day notices to the guardians of students marked K (docs/decisions/0007).
+    queue_absence_notices(
+        roll_call=roll_call,
+        students=[sid for sid, mark in marks.items() if mark.code == AbsenceCode.UNEXCUSED],
+    )
     if not marks:
         return []
     return Absence.objects.bulk_create(

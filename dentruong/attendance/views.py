@@ -49,6 +49,7 @@ from dentruong.attendance.models import (
 )
 from dentruong.attendance.services import RollCallError, local_today
 from dentruong.enrollment.models import Enrollment
+from dentruong.notices.selectors import NoticeState, notice_state, with_notice_status
 from dentruong.orgs.calendar import CalendarSpec
 from dentruong.orgs.models import SchoolClass, Session
 from dentruong.people.models import Student
@@ -122,6 +123,7 @@ class Row:
     reason: str = AbsenceReason.UNKNOWN.value
     previous: str = ""  # their code at the previous school day, if absent (P / K)
     error: str = ""
+    notice: NoticeState | None = None  # the notice to the family of a K (notices app)
 
 
 @dataclass
@@ -304,14 +306,17 @@ def _school_day(
         .first()
     )
     saved: dict[int, tuple[str, str]] = {}
+    notices: dict[int, NoticeState | None] = {}
     revisions: list[RollCallRevision] = []
     if roll_call is not None:
-        saved = {
-            a.student_id: (a.code, a.reason)
-            for a in Absence.objects.filter(roll_call=roll_call).only(
+        # The notices to families come in the same query (subqueries): no extra query.
+        absences = list(
+            with_notice_status(Absence.objects.filter(roll_call=roll_call)).only(
                 "student_id", "code", "reason"
             )
-        }
+        )
+        saved = {a.student_id: (a.code, a.reason) for a in absences}
+        notices = {a.student_id: notice_state(a) for a in absences}
         revisions = list(
             RollCallRevision.objects.filter(roll_call=roll_call)
             .select_related("changed_by")
@@ -331,6 +336,7 @@ def _school_day(
                 code=code,
                 reason=reason,
                 previous=before.get(student.pk, ""),
+                notice=notices.get(student.pk) if code == AbsenceCode.UNEXCUSED else None,
                 error=error.message if error and bad == str(student.pk) else "",
             )
         )

@@ -41,10 +41,11 @@ from typing import Any, Protocol, cast
 from django.contrib.auth.hashers import make_password
 from django.core.management.color import no_style
 from django.db import connection, transaction
-from django.db.models import Field, ForeignKey, Max, Model, QuerySet
+from django.db.models import Field, ForeignKey, Max, Model, Q, QuerySet
 from django.utils import timezone
 
 from dentruong.accounts.models import Membership, Role, User
+from dentruong.attendance.models import Absence, ClassDaySummary, RollCall
 from dentruong.demo import names as N
 from dentruong.enrollment.models import Enrollment, EnrollmentEvent, EventKind
 from dentruong.lib import vntext
@@ -121,6 +122,7 @@ class DemoResult:
     resident_children: int = 0
     users: int = 0
     rows_written: int = 0
+    roll_calls: int = 0
     seconds: float = 0.0
     logins: list[DemoLogin] = field(default_factory=list)
 
@@ -921,6 +923,7 @@ def delete_demo(stdout: Output) -> None:
     in_village = {"student__village__path__startswith": prefix}
     with transaction.atomic():
         _delete_rows(Membership.objects.filter(user__in=demo_users))
+        _delete_history(prefix)
         _delete_rows(NameToken.objects.filter(**in_village))
         _delete_rows(EnrollmentEvent.objects.filter(**in_village))
         _delete_rows(
@@ -947,6 +950,30 @@ def delete_demo(stdout: Output) -> None:
         f"Deleted the previous demo ({n_students} students) in "
         f"{time.perf_counter() - started:.1f} s.\n"
     )
+
+
+def _delete_history(prefix: str) -> None:
+    """What happened in the demo's school year: notices, transfers, roll calls."""
+    from dentruong.attendance.models import RollCallRevision
+    from dentruong.enrollment.models import Transfer
+    from dentruong.notices.models import Notice, NoticeConsent
+
+    in_classes = {"school_class__school__unit__path__startswith": prefix}
+    Notice.objects.filter(
+        Q(student__village__path__startswith=prefix) | Q(**in_classes)
+    ).delete()  # few rows; their attempts cascade
+    NoticeConsent.objects.filter(guardian__household__village__path__startswith=prefix).delete()
+    _delete_rows(Transfer.objects.filter(student__village__path__startswith=prefix))
+    _delete_rows(
+        Absence.objects.filter(roll_call__school_class__school__unit__path__startswith=prefix)
+    )
+    _delete_rows(ClassDaySummary.objects.filter(school__unit__path__startswith=prefix))
+    _delete_rows(
+        RollCallRevision.objects.filter(
+            roll_call__school_class__school__unit__path__startswith=prefix
+        )
+    )
+    _delete_rows(RollCall.objects.filter(**in_classes))
 
 
 # --- Foreign keys on PostgreSQL -------------------------------------------------------
@@ -1230,9 +1257,14 @@ def demo_loaded() -> int:
     ).count()
 
 
-def build_demo(*, seed: int, students: int, stdout: Output, fresh: bool = False) -> DemoResult:
+def build_demo(
+    *, seed: int, students: int, stdout: Output, fresh: bool = False, history: bool = True
+) -> DemoResult:
     """Build the demo (see the module docstring). Idempotent: a loaded demo is left alone
-    unless `fresh`, which deletes it first (refusing if it finds non-demo users)."""
+    unless `fresh`, which deletes it first (refusing if it finds non-demo users).
+
+    With `history`, the school year so far happened: every class's roll calls up to
+    yesterday and a few dropouts, departures, returns and transfers (demo/history.py)."""
     if not MIN_STUDENTS <= students <= MAX_STUDENTS:
         raise ValueError(f"students must be between {MIN_STUDENTS} and {MAX_STUDENTS}")
     started = time.perf_counter()
@@ -1302,6 +1334,8 @@ def build_demo(*, seed: int, students: int, stdout: Output, fresh: bool = False)
     with transaction.atomic():
         totals.users += _demo_users(province=province, communes=communes, stamp=stamp_aware)
         _reset_sequences([Household, Student])
+    if history:
+        _history(seed, stdout, result)
     _analyze()
 
     result.created = True
@@ -1320,16 +1354,43 @@ def build_demo(*, seed: int, students: int, stdout: Output, fresh: bool = False)
         f"Demo built in {result.seconds:.1f} s: {students:,} students, {result.schools} schools, "
         f"{result.classes} classes, {result.households:,} households, "
         f"{result.resident_children:,} resident children in {result.communes} communes; "
-        f"{result.rows_written:,} register rows."
+        f"{result.rows_written:,} register rows; {result.roll_calls:,} roll calls up to "
+        "yesterday."
     )
     return result
+
+
+def _history(seed: int, stdout: Output, result: DemoResult) -> None:
+    from dentruong.attendance.services import local_today
+    from dentruong.demo.history import load_roll_calls, record_lifecycle
+
+    today = local_today()
+    stdout.write("  roll calls of the school year up to yesterday…\n")
+    done = load_roll_calls(
+        seed=seed,
+        start=dt.date(SCHOOL_YEAR, 9, 1),
+        end=today - dt.timedelta(days=1),
+        stop_from=today - dt.timedelta(days=21),
+    )
+    result.roll_calls = done["roll_calls"]
+    record_lifecycle(seed=seed, today=today)
 
 
 def _analyze() -> None:
     """Fresh planner statistics after a bulk load (bounded work on SQLite)."""
     tables = [
         m._meta.db_table
-        for m in (Student, NameToken, Enrollment, EnrollmentEvent, ResidentChild, Household)
+        for m in (
+            Student,
+            NameToken,
+            Enrollment,
+            EnrollmentEvent,
+            ResidentChild,
+            Household,
+            RollCall,
+            ClassDaySummary,
+            Absence,
+        )
     ]
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":

@@ -17,4 +17,6 @@ urlpatterns = [
     path("children/<int:pk>/", views.child_detail, name="child-detail"),
     path("children/<int:pk>/link/", views.child_link, name="child-link"),
     path("", include("dentruong.attendance.urls")),
+    path("", include("dentruong.enrollment.urls")),
+    path("", include("dentruong.imports.urls")),
 ]

@@ -16,7 +16,9 @@ from django_htmx.middleware import HtmxDetails
 
 from dentruong.accounts.models import Membership, Role, User
 from dentruong.accounts.scopes import scope_for
+from dentruong.enrollment.access import events_for_student
 from dentruong.enrollment.models import Enrollment
+from dentruong.enrollment.views import student_panel
 from dentruong.lib import vntext
 from dentruong.orgs.access import (
     classes_for_user,
@@ -153,8 +155,10 @@ def student_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "enrollments": student.enrollments.select_related("school_class__school").order_by(
             "-start_date"
         ),
-        "events": student.events.select_related("school_class", "recorded_by"),
+        "events": events_for_student(student),
     }
+    if fields is None:
+        ctx |= student_panel(request, student)
     return render(request, "front/student_detail.html", ctx)
 
 

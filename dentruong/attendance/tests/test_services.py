@@ -58,11 +58,16 @@ T = ("T", "transport", "")
 
 
 def recount(summary: ClassDaySummary) -> dict[str, int]:
-    """What the summary must say, counted from the raw rows."""
-    enrolled = (
-        Enrollment.objects.on(summary.date).filter(school_class_id=summary.school_class_id).count()
+    """What the summary must say, counted from the raw rows: the students enrolled that
+    day, and the absences of those students (a back-dated departure leaves the marks in
+    the history but they no longer count: `refresh_summaries`)."""
+    members = Enrollment.objects.on(summary.date).filter(school_class_id=summary.school_class_id)
+    enrolled = members.count()
+    codes = list(
+        Absence.objects.filter(
+            roll_call_id=summary.pk, student_id__in=members.values("student_id")
+        ).values_list("code", flat=True)
     )
-    codes = list(Absence.objects.filter(roll_call_id=summary.pk).values_list("code", flat=True))
     p, k, t = codes.count("P"), codes.count("K"), codes.count("T")
     return {
         "enrolled": enrolled,

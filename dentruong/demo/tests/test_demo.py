@@ -38,8 +38,13 @@ SMALL = 600
 PHONE = re.compile(r"^\+84\d{9,10}$")
 
 
-def build(seed: int = 7, students: int = SMALL, fresh: bool = False) -> DemoResult:
-    return build_demo(seed=seed, students=students, stdout=io.StringIO(), fresh=fresh)
+def build(
+    seed: int = 7, students: int = SMALL, fresh: bool = False, history: bool = False
+) -> DemoResult:
+    """The registers only, unless `history` (that part: test_history.py)."""
+    return build_demo(
+        seed=seed, students=students, stdout=io.StringIO(), fresh=fresh, history=history
+    )
 
 
 def digest() -> str:

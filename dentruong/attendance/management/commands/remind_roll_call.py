@@ -1,13 +1,16 @@
-"""List the homeroom teachers whose classes have not taken the morning roll call today.
+"""Remind the homeroom teachers whose classes have not taken the morning roll call today.
 
-Run it at ROLL_CALL_REMINDER_TIME (setting, default 08:30 Việt Nam time) from cron or a
-systemd timer, for instance:
+The notice worker (`manage.py run_notices`, started by `make demo`) does this by itself at
+ROLL_CALL_REMINDER_TIME (default 08:30 Việt Nam time). Without the worker running all
+day, or for the afternoon session, run this from cron or a systemd timer, for instance:
 
     30 8 * * 1-6  cd /srv/dentruong && .venv/bin/python manage.py remind_roll_call
+    0 14 * * 1-6  cd /srv/dentruong && .venv/bin/python manage.py remind_roll_call --session pm
 
-It prints one line per teacher (and one per class without a homeroom teacher) and logs
-each to the `dentruong.attendance.reminders` logger. It sends nothing yet: delivering the
-reminder (SMS, Zalo, e-mail) comes with the guardian-notice adapters.
+It prints one line per teacher (and one per class without a homeroom teacher), logs each
+to the `dentruong.attendance.reminders` logger, and queues one reminder notice per teacher
+(SMS to `User.phone`, else e-mail; at most one per teacher, day and session, however often
+it runs), which the notice worker sends. --dry-run only prints.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from dentruong.attendance.selectors import ClassInfo, roll_call_completeness
 from dentruong.attendance.services import VN_TZ, local_today
+from dentruong.notices.services import queue_roll_call_reminders
 from dentruong.orgs.models import OrgUnit, Session
 
 logger = logging.getLogger("dentruong.attendance.reminders")
@@ -40,15 +44,18 @@ def reminder_time() -> dt.time:
 
 class Command(BaseCommand):
     help = (
-        "Print (and log) the homeroom teachers whose classes have not taken the morning roll "
-        "call today, to be run by cron or a systemd timer at ROLL_CALL_REMINDER_TIME "
-        "(default 08:30, Việt Nam time). It prints and logs only: no message is sent yet."
+        "Remind the homeroom teachers whose classes have not taken the morning roll call "
+        "today: print, log, and queue a reminder notice per teacher (sent by run_notices). "
+        "For cron or a systemd timer at ROLL_CALL_REMINDER_TIME (default 08:30, Việt Nam time)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--date", type=dt.date.fromisoformat, help="YYYY-MM-DD (today)")
         parser.add_argument("--session", choices=Session.values, default=Session.MORNING)
         parser.add_argument("--unit", help="Only this unit: its id or path (e.g. 15/02683/)")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Print only: queue no reminder notice"
+        )
         parser.add_argument(
             "--force",
             action="store_true",
@@ -100,6 +107,12 @@ class Command(BaseCommand):
         self.stdout.write(
             _("Classes without a roll call: %(classes)d; teachers to remind: %(teachers)d.")
             % {"classes": len(missing), "teachers": teachers}
+        )
+        if options["dry_run"] or not teachers:
+            return
+        reminders = queue_roll_call_reminders(day=day, session=session, path=path)
+        self.stdout.write(
+            _("Reminders queued for the notice worker: %(count)d.") % {"count": len(reminders)}
         )
 
     def _path(self, unit: str | None) -> str:

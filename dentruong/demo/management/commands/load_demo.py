@@ -39,6 +39,12 @@ class Command(BaseCommand):
             help="Delete a previously loaded demo first (refuses if non-demo users work "
             "in the province).",
         )
+        parser.add_argument(
+            "--no-history",
+            action="store_true",
+            help="Only the registers: no roll calls up to yesterday, no dropouts or transfers "
+            "(benchmarks write their own).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         students: int = options["students"]
@@ -49,7 +55,11 @@ class Command(BaseCommand):
             )
         try:
             result = build_demo(
-                seed=options["seed"], students=students, stdout=self.stdout, fresh=options["fresh"]
+                seed=options["seed"],
+                students=students,
+                stdout=self.stdout,
+                fresh=options["fresh"],
+                history=not options["no_history"],
             )
         except RefuseFresh as exc:
             raise CommandError(f"--fresh: {exc}") from exc
