@@ -41,11 +41,12 @@ from typing import Any, Protocol, cast
 from django.contrib.auth.hashers import make_password
 from django.core.management.color import no_style
 from django.db import connection, transaction
-from django.db.models import Field, ForeignKey, Max, Model, Q, QuerySet
+from django.db.models import ForeignKey, Max, Model, Q, QuerySet
 from django.utils import timezone
 
 from dentruong.accounts.models import Membership, Role, User
 from dentruong.attendance.models import Absence, ClassDaySummary, RollCall
+from dentruong.bulk import insert_rows
 from dentruong.demo import names as N
 from dentruong.enrollment.models import Enrollment, EnrollmentEvent, EventKind
 from dentruong.lib import vntext
@@ -673,40 +674,15 @@ class PeopleGenerator:
 
 
 class RowWriter:
-    """Plain-row inserts in the caller's transaction: COPY on PostgreSQL, executemany
-    elsewhere. Values must already be in the form the driver takes (dates, str, bool)."""
+    """Plain-row inserts (dentruong/bulk.py) that count what they wrote."""
 
     def __init__(self) -> None:
-        self.vendor = connection.vendor
         self.rows = 0
 
     def write(
         self, model: type[Model], fields: Sequence[str], rows: Sequence[Sequence[Any]]
     ) -> None:
-        if not rows:
-            return
-        qn = connection.ops.quote_name
-        opts = model._meta
-        columns = ", ".join(qn(_column(model, f)) for f in fields)
-        table = qn(opts.db_table)
-        with connection.cursor() as cursor:
-            if self.vendor == "postgresql":
-                raw = cast(Any, cursor)
-                with raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
-            else:
-                marks = ", ".join(["%s"] * len(fields))
-                sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"
-                for i in range(0, len(rows), BATCH):
-                    cursor.executemany(sql, rows[i : i + BATCH])
-        self.rows += len(rows)
-
-
-def _column(model: type[Model], name: str) -> str:
-    field = model._meta.get_field(name)
-    assert isinstance(field, Field)
-    return str(field.column)
+        self.rows += insert_rows(model, fields, rows)
 
 
 def _max_id(model: type[Model]) -> int:

@@ -20,7 +20,7 @@ import functools
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Model
@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dentruong.accounts.models import User
+from dentruong.bulk import insert_rows
 from dentruong.enrollment.models import Enrollment
 from dentruong.enrollment.services import bulk_enroll
 from dentruong.imports import columns as C
@@ -491,27 +492,6 @@ def plan_children(
 
 
 # --- writing -----------------------------------------------------------------------------------
-
-
-def insert_rows(model: type[Model], fields: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """Plain rows whose ids nobody reads back (tokens, sensitive facts, guardians): COPY
-    on PostgreSQL, executemany elsewhere, in the caller's transaction. Model instances and
-    SQL compilation cost more than the insert itself at 50,000 rows."""
-    if not rows:
-        return
-    qn = connection.ops.quote_name
-    columns = ", ".join(qn(str(getattr(model._meta.get_field(f), "column", f))) for f in fields)
-    table = qn(model._meta.db_table)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cast(Any, cursor).copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            marks = ", ".join(["%s"] * len(fields))
-            sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"
-            for i in range(0, len(rows), BATCH):
-                cursor.executemany(sql, rows[i : i + BATCH])
 
 
 class _Names:
