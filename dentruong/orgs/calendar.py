@@ -5,8 +5,8 @@ functions over a `CalendarSpec`; `calendar_for_class()` builds the spec from the
 database in two queries (the nearest calendar on the school's path, with its breaks).
 
 A busy writer (the roll call API, a province's morning burst) may ask for a spec up to
-`max_age` seconds old instead: kept per process, keyed by school year and school, so a
-calendar edited in the admin reaches every process within that delay
+`max_age` seconds old instead: each process keeps a copy of every calendar of a school
+year, so a calendar edited in the admin reaches every process within that delay
 (`settings.CALENDAR_CACHE_SECONDS`; `forget_calendars()` empties this process's copy).
 """
 
@@ -94,30 +94,40 @@ def spec_from(calendar: YearCalendar, weekdays: int) -> CalendarSpec:
     )
 
 
-_recent: dict[tuple[int, int], tuple[float, CalendarSpec]] = {}
+_recent: dict[int, tuple[float, dict[str, CalendarSpec]]] = {}
 _recent_lock = threading.Lock()
 _clock = time.monotonic
 
 
-def calendar_for_class(school_class: SchoolClass, *, max_age: float = 0) -> CalendarSpec:
-    """The class's calendar; with `max_age` > 0, a copy read at most that many seconds
-    ago by this process may answer instead of the database."""
-    key = (school_class.school_year_id, school_class.school_id)
-    now = _clock()
-    if max_age > 0:
-        with _recent_lock:
-            kept = _recent.get(key)
-        if kept is not None and now - kept[0] <= max_age:
-            return replace(kept[1], weekdays=school_class.weekdays)
-    ancestors = school_class.school.unit.ancestor_paths()
-    spec = spec_from(
-        resolve_calendar(school_class.school_year_id, ancestors), school_class.weekdays
+def _year_calendars(school_year_id: int) -> dict[str, CalendarSpec]:
+    """Every calendar of a school year by unit path (weekdays left 0): two queries."""
+    found = YearCalendar.objects.filter(school_year_id=school_year_id).select_related("unit")
+    found = found.prefetch_related(
+        Prefetch("breaks", queryset=CalendarBreak.objects.order_by("start"))
     )
+    return {calendar.unit.path: spec_from(calendar, 0) for calendar in found}
+
+
+def calendar_for_class(school_class: SchoolClass, *, max_age: float = 0) -> CalendarSpec:
+    """The class's calendar. With `max_age` > 0, this process's copy of all the school
+    year's calendars, read at most that many seconds ago, answers instead (two queries
+    per school year and per `max_age`, whatever the number of schools)."""
+    ancestors = school_class.school.unit.ancestor_paths()
+    if max_age <= 0:
+        return spec_from(
+            resolve_calendar(school_class.school_year_id, ancestors), school_class.weekdays
+        )
+    now = _clock()
     with _recent_lock:
-        if len(_recent) > 50_000:  # a province's schools × years, many times over
-            _recent.clear()
-        _recent[key] = (now, spec)
-    return spec
+        kept = _recent.get(school_class.school_year_id)
+    if kept is None or now - kept[0] > max_age:
+        kept = (now, _year_calendars(school_class.school_year_id))
+        with _recent_lock:
+            _recent[school_class.school_year_id] = kept
+    for path in reversed(ancestors):  # the nearest calendar on the path wins
+        if path in kept[1]:
+            return replace(kept[1][path], weekdays=school_class.weekdays)
+    raise NoCalendar(school_class.school_year_id)
 
 
 def forget_calendars() -> None:

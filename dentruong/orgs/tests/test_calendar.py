@@ -323,3 +323,26 @@ def test_a_recent_copy_answers_within_max_age(
     with django_assert_num_queries(2):
         calendar_for_class(other)  # max_age 0: always the database
     forget_calendars()
+
+
+@pytest.mark.django_db
+def test_the_copy_resolves_the_nearest_calendar_like_the_database(cast: Cast) -> None:
+    """A school's own calendar beats its province's in the copy too; another school of
+    the province keeps the province's; a school year without calendar still raises."""
+    add_calendar(
+        cast.school.unit,
+        cast.year,
+        (D(2026, 9, 8), D(2027, 1, 15)),
+        (D(2027, 1, 18), D(2027, 5, 28)),
+        (D(2026, 11, 20), D(2026, 11, 20)),
+    )
+    forget_calendars()
+    for school_class in (fresh(cast.class_3a), fresh(cast.other_class)):
+        assert calendar_for_class(school_class, max_age=60) == calendar_for_class(school_class)
+    assert calendar_for_class(fresh(cast.class_3a), max_age=60).term1[0] == D(2026, 9, 8)
+    assert calendar_for_class(fresh(cast.other_class), max_age=60).term1[0] == D(2026, 9, 5)
+    YearCalendar.objects.all().delete()
+    forget_calendars()
+    with pytest.raises(NoCalendar):
+        calendar_for_class(fresh(cast.class_3a), max_age=60)
+    forget_calendars()
