@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
 import pytest
@@ -92,7 +93,10 @@ TCVN3_FILE = dict(
 )  # fmt: skip
 
 
+@functools.cache
 def tcvn3_file() -> bytes:
+    """Built once: openpyxl stamps the save time into the file, and the same file must
+    hash the same when it is imported again."""
     return xlsx(**TCVN3_FILE)  # type: ignore[arg-type]
 
 
