@@ -552,6 +552,13 @@ def write_students(actions: list[Action], target: Target, user: User | None) -> 
         [(household_ids[id(a)], a.values["village_id"], a.values["guardian_name"], "")
          for a in with_guardian],
     )  # fmt: skip
+    # A new student is written with the school of the class they enter, so that
+    # bulk_enroll has no Student row to update afterwards (50,000 UPDATEs on PostgreSQL).
+    school_of_class = dict(
+        SchoolClass.objects.filter(
+            pk__in={a.enrol_class_id for a in creates if a.enrol_class_id}
+        ).values_list("pk", "school_id")
+    )
     student_rows = []
     tokens: list[tuple[int, str]] = []
     facts = []
@@ -563,7 +570,8 @@ def write_students(actions: list[Action], target: Target, user: User | None) -> 
         household = household_ids.get(id(a))
         student_rows.append(
             (pk, v["national_id"], derived["family_and_middle_name"], derived["given_name"],
-             v["birth_date"], v["gender"], v["ethnicity"], v["village_id"], household, None,
+             v["birth_date"], v["gender"], v["ethnicity"], v["village_id"], household,
+             school_of_class.get(a.enrol_class_id) if a.enrol_class_id else None,
              False, derived["sort_key"], derived["search_name"], now, now)
         )  # fmt: skip
         facts.append((pk, Poverty.NONE, "", ""))
@@ -663,7 +671,11 @@ def write_students(actions: list[Action], target: Target, user: User | None) -> 
     for a in actions:
         if a.enrol_class_id is None or a.op == UNCHANGED:
             continue
-        student = by_pk[a.pk] if a.op == UPDATE else Student(pk=a.pk, school_id=None)  # type: ignore[index]
+        student = (
+            by_pk[a.pk]  # type: ignore[index]
+            if a.op == UPDATE
+            else Student(pk=a.pk, school_id=school_of_class.get(a.enrol_class_id))
+        )
         pairs.append((student, classes[a.enrol_class_id]))
     bulk_enroll(pairs=pairs, on=timezone.localdate(), by=user)
 
