@@ -26,6 +26,10 @@ api.add_router("/", "dentruong.attendance.api.router")
 api.add_router("/", "dentruong.notices.api.router")
 api.add_router("/", "dentruong.enrollment.api.router")
 api.add_router("/", "dentruong.imports.api.router")
+api.add_router("/", "dentruong.risk.api.router")
+api.add_router("/", "dentruong.reports.api.router")
+api.add_router("/", "dentruong.mobilization.api.router")
+api.add_router("/", "dentruong.outreach.api.router")
 
 # Where a schema error sits: ninja's location prefix ("body", "payload") is not a field.
 _LOCATION_PREFIXES = {"body", "query", "path", "form", "payload", "header", "cookie"}

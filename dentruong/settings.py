@@ -49,7 +49,11 @@ INSTALLED_APPS = [
     "dentruong.attendance",
     "dentruong.notices",
     "dentruong.imports",
+    "dentruong.mobilization",
     "dentruong.backups",
+    "dentruong.risk",
+    "dentruong.reports",
+    "dentruong.outreach",
     "dentruong.front",
     "dentruong.demo",
 ]
@@ -214,3 +218,11 @@ IMPORT_MAX_UNCOMPRESSED_BYTES = envint("IMPORT_MAX_UNCOMPRESSED_MB", 300) * 2**2
 IMPORT_MAX_COMPRESSION_RATIO = 200
 IMPORT_MAX_ROWS = envint("IMPORT_MAX_ROWS", 100_000)
 IMPORT_MAX_CELL_CHARS = 1000
+
+# --- Early warning of dropout (dentruong/risk, docs/decisions/0008) ---------------------
+# Overrides of the rule thresholds and points (names of dentruong.risk.rules.Thresholds),
+# e.g. {"chronic_rate": 0.15, "high_points": 5}. Empty: the defaults from ews.md.
+RISK_RULES: dict[str, float] = {}
+
+# Outreach: open mentor–student pairs allowed per mentor (seeds/000: 1 to 3 students).
+OUTREACH_MENTEE_LIMIT = envint("OUTREACH_MENTEE_LIMIT", 3)

@@ -16,6 +16,16 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from dentruong.enrollment.tests.factories import pending_transfer
 from dentruong.imports.tests.factories import class_batch
+from dentruong.mobilization.tests.factories import pending_match
+from dentruong.outreach.tests.factories import (
+    mentor_pair,
+    open_case,
+    partner_list,
+    programme,
+    village_meeting,
+)
+from dentruong.reports.tests.factories import submission, weekly_schedule
+from dentruong.risk.tests.factories import risk_flag
 from tests.cast import PASSWORD, Cast
 
 # Routes that hold no data of ours and need no scope case.
@@ -31,6 +41,18 @@ NO_DATA = {
 
 # name → (url kwargs from the cast, the user who may see it)
 OBJECT_ROUTES: dict[str, tuple[Callable[[Cast], dict[str, Any]], str]] = {
+    "case-detail": (lambda c: {"pk": open_case(c).pk}, "teacher"),
+    "unit-cases": (lambda c: {"pk": c.commune.pk}, "commune_officer"),
+    "student-support": (lambda c: {"pk": c.student.pk}, "teacher"),
+    "api-v1:get_case": (lambda c: {"case_id": open_case(c).pk}, "teacher"),
+    "api-v1:student_support": (lambda c: {"student_id": c.student.pk}, "teacher"),
+    "unit-what-works": (lambda c: {"pk": c.commune.pk}, "commune_officer"),
+    "unit-meetings": (lambda c: {"pk": c.commune.pk}, "commune_officer"),
+    "unit-meetings-xlsx": (lambda c: {"pk": c.commune.pk}, "commune_officer"),
+    "partner-list": (lambda c: {"pk": partner_list(c).pk}, "partner"),
+    "api-v1:unit_what_works": (lambda c: {"unit_id": c.commune.pk}, "commune_officer"),
+    "api-v1:unit_meetings": (lambda c: {"unit_id": c.commune.pk}, "commune_officer"),
+    "api-v1:partner_list": (lambda c: {"list_id": partner_list(c).pk}, "partner"),
     "student-detail": (lambda c: {"pk": c.student.pk}, "teacher"),
     "student-edit": (lambda c: {"pk": c.student.pk}, "school_leader"),
     "class-roster": (lambda c: {"pk": c.class_3a.pk}, "teacher"),
@@ -80,9 +102,60 @@ OBJECT_ROUTES: dict[str, tuple[Callable[[Cast], dict[str, Any]], str]] = {
     "api-v1:export_class_api": (lambda c: {"class_id": c.class_3a.pk}, "teacher"),
     "api-v1:export_school_api": (lambda c: {"school_id": c.school.pk}, "school_leader"),
     "api-v1:export_children_api": (lambda c: {"commune_id": c.commune.pk}, "commune_officer"),
+    "class-risk": (lambda c: {"pk": c.class_3a.pk}, "teacher"),
+    "unit-risk": (lambda c: {"pk": c.commune.pk}, "commune_officer"),
+    "unit-risk-evaluation": (lambda c: {"pk": c.commune.pk}, "commune_officer"),
+    "student-risk": (lambda c: {"pk": c.student.pk}, "teacher"),
+    "api-v1:class_risk": (lambda c: {"class_id": c.class_3a.pk}, "teacher"),
+    "api-v1:unit_risk": (lambda c: {"unit_id": c.commune.pk}, "commune_officer"),
+    "api-v1:unit_risk_models": (lambda c: {"unit_id": c.commune.pk}, "commune_officer"),
+    "api-v1:student_risk": (lambda c: {"student_id": c.student.pk}, "teacher"),
+    "api-v1:student_risk_flags": (lambda c: {"student_id": c.student.pk}, "teacher"),
+    "school-targets": (lambda c: {"pk": c.school.pk}, "school_leader"),
+    "unit-mobilization": (lambda c: {"pk": c.commune.pk}, "commune_officer"),
+    "unit-mobilization-names": (lambda c: {"pk": c.commune.pk}, "commune_officer"),
+    "unit-out-of-school": (lambda c: {"pk": c.commune.pk}, "commune_officer"),
+    "unit-out-of-school-xlsx": (lambda c: {"pk": c.commune.pk}, "commune_officer"),
+    "unit-matches": (lambda c: {"pk": c.commune.pk}, "commune_officer"),
+    "api-v1:school_targets": (lambda c: {"school_id": c.school.pk}, "school_leader"),
+    "api-v1:unit_mobilization": (lambda c: {"unit_id": c.commune.pk}, "commune_officer"),
+    "api-v1:unit_mobilization_names": (lambda c: {"unit_id": c.commune.pk}, "commune_officer"),
+    "api-v1:unit_out_of_school": (lambda c: {"unit_id": c.commune.pk}, "commune_officer"),
+    "api-v1:unit_matches": (lambda c: {"unit_id": c.commune.pk}, "commune_officer"),
+    "schedule-status": (lambda c: {"pk": weekly_schedule(c).pk}, "commune_officer"),
+    "report-submit": (
+        lambda c: {"pk": weekly_schedule(c).pk, "unit_pk": c.school.unit.pk},
+        "school_leader",
+    ),
+    "submission-detail": (lambda c: {"pk": submission(c).pk}, "commune_officer"),
+    "submission-export": (lambda c: {"pk": submission(c).pk, "fmt": "docx"}, "school_leader"),
+    "unit-dashboard": (lambda c: {"pk": c.commune.pk}, "commune_officer"),
+    "schedule-create": (lambda c: {"pk": c.commune.pk}, "commune_officer"),
+    "api-v1:report_schedule_status": (
+        lambda c: {"schedule_id": weekly_schedule(c).pk},
+        "commune_officer",
+    ),
+    "api-v1:report_unit_figures": (
+        lambda c: {"schedule_id": weekly_schedule(c).pk, "unit_id": c.school.unit.pk},
+        "school_leader",
+    ),
+    "api-v1:get_report_submission": (
+        lambda c: {"submission_id": submission(c).pk},
+        "commune_officer",
+    ),
 }
 # POST-only object routes: the outsider's write must 404 and change nothing.
 POST_ROUTES: dict[str, Callable[[Cast], dict[str, Any]]] = {
+    "case-step": lambda c: {"pk": open_case(c).pk},
+    "case-visit": lambda c: {"pk": open_case(c).pk},
+    "case-close": lambda c: {"pk": open_case(c).pk},
+    "student-case-open": lambda c: {"pk": c.student.pk},
+    "child-case-open": lambda c: {"pk": c.child.pk},
+    "programme-deliver": lambda c: {"pk": programme(c).pk},
+    "mentor-meeting": lambda c: {"pk": mentor_pair(c).pk},
+    "student-mentor": lambda c: {"pk": c.student.pk},
+    "meeting-create": lambda c: {"pk": c.commune.pk},
+    "meeting-attendance": lambda c: {"pk": village_meeting(c).pk},
     "student-event-add": lambda c: {"pk": c.student.pk},
     "transfer-confirm": lambda c: {"pk": pending_transfer(c).pk},
     "transfer-decline": lambda c: {"pk": pending_transfer(c).pk},
@@ -90,9 +163,30 @@ POST_ROUTES: dict[str, Callable[[Cast], dict[str, Any]]] = {
     "import-confirm": lambda c: {"pk": class_batch(c).pk},
     "api-v1:confirm_import_api": lambda c: {"import_id": class_batch(c).pk},
     "child-link": lambda c: {"pk": c.child.pk},
+    "risk-flag-add": lambda c: {"pk": c.student.pk},
+    "risk-flag-clear": lambda c: {"pk": risk_flag(c).pk},
+    "api-v1:clear_risk_flag": lambda c: {"flag_id": risk_flag(c).pk},
+    "match-accept": lambda c: {"pk": pending_match(c).pk},
+    "match-reject": lambda c: {"pk": pending_match(c).pk},
 }
 # name → (the user who sees our rows, text of one of our rows)
 LIST_ROUTES: dict[str, str] = {
+    "my-cases": "teacher",
+    "outreach-programmes": "commune_officer",
+    "api-v1:my_cases": "teacher",
+    "api-v1:list_programmes": "commune_officer",
+    "api-v1:open_case": "teacher",
+    "api-v1:complete_case_step": "teacher",
+    "api-v1:close_case": "teacher",
+    "api-v1:assign_case": "teacher",
+    "api-v1:record_visit": "teacher",
+    "api-v1:deliver": "commune_officer",
+    "my-mentees": "teacher",
+    "api-v1:my_mentees": "teacher",
+    "api-v1:pair_mentor": "teacher",
+    "api-v1:log_mentor_meeting": "teacher",
+    "api-v1:plan_village_meeting": "commune_officer",
+    "api-v1:share_with_partner": "commune_officer",
     "api-v1:record_student_event": "school_leader",
     "api-v1:record_graduate_destination": "school_leader",
     "api-v1:confirm_transfer": "school_leader",
@@ -111,11 +205,30 @@ LIST_ROUTES: dict[str, str] = {
     "api-v1:withdraw_notice_consent": "teacher",
     "import-home": "commune_officer",
     "api-v1:create_import": "teacher",
+    "api-v1:add_risk_flag": "teacher",
+    "api-v1:set_school_targets": "school_leader",
+    "api-v1:accept_match": "commune_officer",
+    "api-v1:reject_match": "commune_officer",
+    "reports-home": "commune_officer",
+    "api-v1:report_definitions": "commune_officer",
+    "api-v1:list_report_schedules": "commune_officer",
+    "api-v1:create_report_schedule": "commune_officer",
+    "api-v1:submit_report": "school_leader",
 }
 # POST-only API routes (JSON body) among LIST_ROUTES: not fetched with GET below; their
 # scope tests are test_api_create_is_scoped, test_notice_consent_writes_are_scoped and
 # dentruong/attendance/tests/test_api.py.
 JSON_POST_ROUTES = {
+    "api-v1:open_case",  # test_outreach_writes_are_scoped
+    "api-v1:complete_case_step",
+    "api-v1:close_case",
+    "api-v1:assign_case",
+    "api-v1:record_visit",
+    "api-v1:deliver",
+    "api-v1:pair_mentor",  # dentruong/outreach/tests/test_outreach2.py
+    "api-v1:log_mentor_meeting",
+    "api-v1:plan_village_meeting",
+    "api-v1:share_with_partner",
     "api-v1:record_student_event",
     "api-v1:record_graduate_destination",
     "api-v1:confirm_transfer",
@@ -126,6 +239,12 @@ JSON_POST_ROUTES = {
     "api-v1:record_notice_consent",
     "api-v1:withdraw_notice_consent",
     "api-v1:create_import",  # multipart; dentruong/imports/tests/test_api.py
+    "api-v1:add_risk_flag",  # dentruong/risk/tests/test_views.py
+    "api-v1:set_school_targets",  # dentruong/mobilization/tests/test_pages_api.py
+    "api-v1:accept_match",
+    "api-v1:reject_match",
+    "api-v1:create_report_schedule",  # test_report_writes_are_scoped
+    "api-v1:submit_report",  # test_report_writes_are_scoped
 }
 
 
@@ -311,3 +430,98 @@ def test_enrollment_writes_are_scoped(cast: Cast, client: Client) -> None:
         response = client.post(reverse(name, kwargs=kwargs), body, content_type="application/json")
         assert response.status_code == status, (name, response.content)
         client.logout()
+
+
+def test_report_writes_are_scoped(cast: Cast, client: Client) -> None:
+    """The outsider can neither create a schedule on our commune nor submit our school's
+    report (404, nothing written); the commune officer and the school leader can."""
+    from dentruong.reports.models import ReportSchedule, Submission
+
+    schedule = weekly_schedule(cast)
+    create = reverse("api-v1:create_report_schedule")
+    body = {
+        "name": "Báo cáo tháng",
+        "report": "dropouts",
+        "unit_id": cast.commune.pk,
+        "reporter_kind": "school",
+        "recurrence": "monthly",
+        "day_of_month": 5,
+        "due_time": "17:00",
+        "start_date": "2026-09-01",
+    }
+    submit = reverse(
+        "api-v1:submit_report",
+        kwargs={"schedule_id": schedule.pk, "unit_id": cast.school.unit.pk},
+    )
+    report = {"due": "2026-11-16T10:00:00+07:00", "assessment": "Tốt"}
+    login(client, cast.outsider.username)
+    assert client.post(create, body, content_type="application/json").status_code == 404
+    assert client.post(submit, report, content_type="application/json").status_code == 404
+    assert (ReportSchedule.objects.count(), Submission.objects.count()) == (1, 0)
+    client.logout()
+    login(client, cast.commune_officer.username)
+    response = client.post(create, body, content_type="application/json")
+    assert response.status_code == 201, response.content
+    # the commune officer is not the school's leader
+    assert client.post(submit, report, content_type="application/json").status_code == 403
+    client.logout()
+    login(client, cast.school_leader.username)
+    response = client.post(submit, report, content_type="application/json")
+    assert response.status_code == 201, response.content
+
+
+def test_outreach_writes_are_scoped(cast: Cast, client: Client) -> None:
+    """The outsider's well-formed writes on our case, student and programme: 404 each,
+    and nothing changes."""
+    from dentruong.outreach.models import Case, CaseEvent, HomeVisit, SupportDelivery
+
+    case, prog = open_case(cast), programme(cast)
+    before = (
+        Case.objects.count(),
+        CaseEvent.objects.count(),
+        HomeVisit.objects.count(),
+        SupportDelivery.objects.count(),
+    )
+    day = "2026-11-20"
+    writes = [
+        ("api-v1:open_case", {}, {"student_id": cast.student.pk}),
+        ("api-v1:complete_case_step", {"case_id": case.pk}, {"step": "visit", "on": day}),
+        (
+            "api-v1:close_case",
+            {"case_id": case.pk},
+            {"outcome": "not_back", "on": day, "reason": "moved"},
+        ),
+        (
+            "api-v1:assign_case",
+            {"case_id": case.pk},
+            {"user_id": cast.outsider.pk, "role": "mentor"},
+        ),
+        (
+            "api-v1:record_visit",
+            {"case_id": case.pk},
+            {
+                "client_id": "6f1c2a3b-1d2e-4f50-8a9b-0c1d2e3f4a5b",
+                "date": day,
+                "visitors": "Kẻ Lạ",
+                "met": "Mẹ",
+                "findings": "…",
+                "causes": ["01"],
+            },
+        ),
+        (
+            "api-v1:deliver",
+            {"programme_id": prog.pk},
+            {"student_id": cast.student.pk, "date": day, "amount": 1, "delivered_by": "Kẻ Lạ"},
+        ),
+    ]
+    login(client, cast.outsider.username)
+    for name, kwargs, body in writes:
+        response = client.post(reverse(name, kwargs=kwargs), body, content_type="application/json")
+        assert response.status_code == 404, (name, response.status_code, response.content)
+    after = (
+        Case.objects.count(),
+        CaseEvent.objects.count(),
+        HomeVisit.objects.count(),
+        SupportDelivery.objects.count(),
+    )
+    assert after == before

@@ -19,4 +19,8 @@ urlpatterns = [
     path("", include("dentruong.attendance.urls")),
     path("", include("dentruong.enrollment.urls")),
     path("", include("dentruong.imports.urls")),
+    path("", include("dentruong.risk.urls")),
+    path("", include("dentruong.reports.urls")),
+    path("", include("dentruong.mobilization.urls")),
+    path("outreach/", include("dentruong.outreach.urls")),
 ]

@@ -40,6 +40,7 @@ from dentruong.people.access import (
 from dentruong.people.forms import GuardianForm, LinkChildForm, StudentFilterForm, StudentForm
 from dentruong.people.models import Household, SchoolingStatus, SensitiveFacts, Student
 from dentruong.people.selectors import count_capped, search_students
+from dentruong.risk.views import risk_panel
 
 current_enrollments = Prefetch(
     "enrollments",
@@ -159,6 +160,7 @@ def student_detail(request: HttpRequest, pk: int) -> HttpResponse:
     }
     if fields is None:
         ctx |= student_panel(request, student)
+        ctx |= risk_panel(request, student)
     return render(request, "front/student_detail.html", ctx)
 
 
