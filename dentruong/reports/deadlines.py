@@ -31,7 +31,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext_noop
 
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 RECURRENCES = ("weekly", "biweekly", "monthly", "fixed")
@@ -125,25 +125,29 @@ def occurrences(
 def validate(rule: Rule) -> None:
     """Refuse a rule with bad parts or no valid occurrence (ScheduleError)."""
     if rule.recurrence not in RECURRENCES:
-        raise ScheduleError("recurrence", N_("Unknown recurrence."), "recurrence")
+        raise ScheduleError("recurrence", gettext_noop("Unknown recurrence."), "recurrence")
     if rule.recurrence in ("weekly", "biweekly") and (
         rule.weekday is None or not 0 <= rule.weekday <= 6
     ):
-        raise ScheduleError("weekday", N_("Choose a weekday (Monday to Sunday)."), "weekday")
+        raise ScheduleError(
+            "weekday", gettext_noop("Choose a weekday (Monday to Sunday)."), "weekday"
+        )
     if rule.recurrence == "monthly" and (
         rule.day_of_month is None or not 1 <= rule.day_of_month <= 31
     ):
         raise ScheduleError(
-            "day_of_month", N_("The day of the month must be 1 to 31."), "day_of_month"
+            "day_of_month", gettext_noop("The day of the month must be 1 to 31."), "day_of_month"
         )
     if rule.recurrence == "fixed" and not rule.fixed:
-        raise ScheduleError("fixed", N_("Give at least one date and time."), "fixed")
+        raise ScheduleError("fixed", gettext_noop("Give at least one date and time."), "fixed")
     if rule.end is not None and rule.end < rule.start:
-        raise ScheduleError("end", N_("The end date is before the start date."), "end")
+        raise ScheduleError("end", gettext_noop("The end date is before the start date."), "end")
     if next(occurrences(rule), None) is None:
         raise ScheduleError(
             "no_occurrence",
-            N_("This schedule has no deadline: every date falls outside its dates or in a break."),
+            gettext_noop(
+                "This schedule has no deadline: every date falls outside its dates or in a break."
+            ),
         )
 
 
