@@ -261,7 +261,7 @@ def record_visit(request: HttpRequest, case_id: int, payload: VisitIn) -> Any:
         "causes": sorted(visit.causes.values_list("code", flat=True)),
         "created": created,
     }
-    return (201 if created else 200), body
+    return Status(201 if created else 200, body)
 
 
 class ProgrammeOut(Schema):

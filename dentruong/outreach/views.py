@@ -5,6 +5,7 @@ helpers, a form, a service or a selector, render."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -147,55 +148,45 @@ def child_case_open(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("case-detail", pk=case.pk)
 
 
-@login_required
-@require_POST
-def case_step(request: HttpRequest, pk: int) -> HttpResponse:
+def _case_action(
+    request: HttpRequest,
+    pk: int,
+    form_class: type[Form],
+    action: Callable[..., object],
+    form_name: str,
+) -> HttpResponse:
+    """Validate `form_class`, run the service `action` on the case; errors back on the
+    case page (400) under `form_name`."""
     case = get_case_for_user(request.user, pk)
     if not can_act(request.user, case):
         return _forbidden(request)
-    form = StepForm(request.POST)
+    form = form_class(request.POST)
     if form.is_valid():
         try:
-            services.complete_step(case=case, by=_user(request), **form.cleaned_data)
+            action(case=case, by=_user(request), **form.cleaned_data)
         except OutreachError as exc:
             _add(form, exc)
         else:
             return redirect("case-detail", pk=case.pk)
-    return _case_page(request, case, 400, step_form=form)
+    return _case_page(request, case, 400, **{form_name: form})
+
+
+@login_required
+@require_POST
+def case_step(request: HttpRequest, pk: int) -> HttpResponse:
+    return _case_action(request, pk, StepForm, services.complete_step, "step_form")
 
 
 @login_required
 @require_POST
 def case_visit(request: HttpRequest, pk: int) -> HttpResponse:
-    case = get_case_for_user(request.user, pk)
-    if not can_act(request.user, case):
-        return _forbidden(request)
-    form = VisitForm(request.POST)
-    if form.is_valid():
-        try:
-            services.record_visit(case=case, by=_user(request), **form.cleaned_data)
-        except OutreachError as exc:
-            _add(form, exc)
-        else:
-            return redirect("case-detail", pk=case.pk)
-    return _case_page(request, case, 400, visit_form=form)
+    return _case_action(request, pk, VisitForm, services.record_visit, "visit_form")
 
 
 @login_required
 @require_POST
 def case_close(request: HttpRequest, pk: int) -> HttpResponse:
-    case = get_case_for_user(request.user, pk)
-    if not can_act(request.user, case):
-        return _forbidden(request)
-    form = CloseForm(request.POST)
-    if form.is_valid():
-        try:
-            services.close_case(case=case, by=_user(request), **form.cleaned_data)
-        except OutreachError as exc:
-            _add(form, exc)
-        else:
-            return redirect("case-detail", pk=case.pk)
-    return _case_page(request, case, 400, close_form=form)
+    return _case_action(request, pk, CloseForm, services.close_case, "close_form")
 
 
 @login_required
