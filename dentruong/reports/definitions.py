@@ -106,6 +106,19 @@ RATE_LABELS: dict[str, Any] = {
 PERIOD_LABELS: dict[str, Any] = dict(Period.choices) | {"after_tet": _("After Tết"), "": "?"}
 
 
+def _figures(kind: str, unit: OrgUnit, start: dt.date, end: dt.date, **parts: Any) -> Figures:
+    """The figures of `unit` for the period, stamped with the kind's registered version."""
+    return Figures(
+        kind=kind,
+        version=get(kind).version,
+        unit_id=unit.pk,
+        unit_name=unit.name,
+        period_start=start,
+        period_end=end,
+        **parts,
+    )
+
+
 def row_label(section: str, row: Row) -> str:
     """A row's label in the current language."""
     if row.label:
@@ -206,13 +219,11 @@ def compute_attendance(unit: OrgUnit, start: dt.date, end: dt.date, today: dt.da
         "attendance_total", ATTENDANCE_COLUMNS, units, mode="units", rates=ATTENDANCE_RATES
     )
     total.rows = []
-    return Figures(
-        kind="attendance",
-        version=ATTENDANCE.version,
-        unit_id=unit.pk,
-        unit_name=unit.name,
-        period_start=start,
-        period_end=end,
+    return _figures(
+        "attendance",
+        unit,
+        start,
+        end,
         sections=[
             total,
             section_from_rows(
@@ -279,13 +290,11 @@ def compute_dropouts(unit: OrgUnit, start: dt.date, end: dt.date, today: dt.date
         }
         for r in in_period
     ]
-    return Figures(
-        kind="dropouts",
-        version=DROPOUTS.version,
-        unit_id=unit.pk,
-        unit_name=unit.name,
-        period_start=start,
-        period_end=end,
+    return _figures(
+        "dropouts",
+        unit,
+        start,
+        end,
         sections=[
             section_from_rows(
                 "dropouts_in_period",
@@ -317,13 +326,11 @@ def compute_destinations(unit: OrgUnit, start: dt.date, end: dt.date, today: dt.
     rows = [Row(d, "", {"count": counts.get(d, 0)}) for d in Destination.values]
     if counts.get(""):
         rows.append(Row("", "", {"count": counts[""]}))
-    return Figures(
-        kind="destinations",
-        version=DESTINATIONS.version,
-        unit_id=unit.pk,
-        unit_name=unit.name,
-        period_start=start,
-        period_end=end,
+    return _figures(
+        "destinations",
+        unit,
+        start,
+        end,
         sections=[section_from_rows("destinations", ["count"], rows)],
         names=[
             {"student_id": g.student_id, "full_name": g.full_name, "school": g.school_name}
@@ -367,13 +374,11 @@ def compute_headcount(unit: OrgUnit, start: dt.date, end: dt.date, today: dt.dat
         )
         for s in check.schools
     ]
-    return Figures(
-        kind="headcount",
-        version=HEADCOUNT.version,
-        unit_id=unit.pk,
-        unit_name=unit.name,
-        period_start=start,
-        period_end=end,
+    return _figures(
+        "headcount",
+        unit,
+        start,
+        end,
         sections=[section_from_rows("headcount", cols, rows, mode="units")],
         names=[
             {"student_id": m.student_id, "full_name": m.full_name, "problem": m.problem}
@@ -415,13 +420,11 @@ def compute_mobilization(unit: OrgUnit, start: dt.date, end: dt.date, today: dt.
         for g in report.grades
         if g.target or g.enrolled or g.residents
     ]
-    return Figures(
-        kind="mobilization",
-        version=1,
-        unit_id=unit.pk,
-        unit_name=unit.name,
-        period_start=start,
-        period_end=end,
+    return _figures(
+        "mobilization",
+        unit,
+        start,
+        end,
         sections=[
             section_from_rows(
                 "mobilization_by_grade",
