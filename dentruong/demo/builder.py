@@ -35,9 +35,10 @@ import time
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, cast
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.management.color import no_style
 from django.db import connection, transaction
@@ -929,12 +930,21 @@ def delete_demo(stdout: Output) -> None:
 
 
 def _delete_history(prefix: str) -> None:
-    """What happened in the demo's school year: notices, transfers, roll calls."""
+    """What happened in the demo's school year: outreach, risk, notices, transfers, roll
+    calls."""
     from dentruong.attendance.models import RollCallRevision
     from dentruong.enrollment.models import Transfer
     from dentruong.notices.models import Notice, NoticeConsent
+    from dentruong.outreach.models import Case, MentorPair, SupportProgramme, VillageMeeting
+    from dentruong.risk.models import RiskAssessment, TeacherFlag
 
     in_classes = {"school_class__school__unit__path__startswith": prefix}
+    # Outreach: few rows in a demo; the ORM deletes their steps, visits and deliveries.
+    for model in (Case, SupportProgramme, VillageMeeting):
+        model.objects.filter(commune__path__startswith=prefix).delete()
+    MentorPair.objects.filter(student__village__path__startswith=prefix).delete()
+    _delete_rows(RiskAssessment.objects.filter(student__village__path__startswith=prefix))
+    _delete_rows(TeacherFlag.objects.filter(student__village__path__startswith=prefix))
     Notice.objects.filter(
         Q(student__village__path__startswith=prefix) | Q(**in_classes)
     ).delete()  # few rows; their attempts cascade
@@ -1350,6 +1360,15 @@ def _history(seed: int, stdout: Output, result: DemoResult) -> None:
     )
     result.roll_calls = done["roll_calls"]
     record_lifecycle(seed=seed, today=today)
+    # What the nightly jobs would have found this morning: risk levels, outreach cases.
+    from dentruong.outreach import rules as outreach_rules
+    from dentruong.outreach.services import run_nightly
+    from dentruong.risk.services import compute_risk
+
+    stdout.write("  risk levels and outreach cases as the nightly jobs would…\n")
+    compute_risk(path=f"{PROVINCE_CODE}/", day=today, notify=False)
+    rules = replace(outreach_rules.AutoRules(), **getattr(settings, "OUTREACH_RULES", {}))
+    run_nightly(today=today, cfg=rules)
 
 
 def _analyze() -> None:
