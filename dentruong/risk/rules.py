@@ -125,7 +125,9 @@ def evaluate(ind: Indicators, t: Thresholds) -> Assessment:
     window = ind.days
     if ind.sessions and ind.absent:
         rate = ind.rate
-        params = {"n": ind.absent, "k": ind.unexcused, "days": window}
+        # The unexcused count is said here only when it is not a reason of its own below.
+        k = ind.unexcused if ind.unexcused < t.unexcused_sessions else 0
+        params = {"n": ind.absent, "k": k, "days": window}
         if rate >= t.severe_rate:
             add(t.p_severe, "absence_severe", **params)
         elif rate >= t.chronic_rate:

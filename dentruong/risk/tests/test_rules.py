@@ -102,7 +102,8 @@ def test_unexcused_run_is_high_with_reasons_in_order() -> None:
     assert [r["code"] for r in a.reasons] == ["absence_severe", "consecutive", "unexcused"]
     with translation.override("vi"):
         assert reasons_text(a.reasons) == [
-            "vắng 4 buổi trong 20 ngày học gần nhất (3 buổi không phép)",
+            # The K count is its own reason: not said twice.
+            "vắng 4 buổi trong 20 ngày học gần nhất",
             "nghỉ không phép 3 ngày học liền",
             "vắng 3 buổi không phép trong 20 ngày học gần nhất",
         ]
@@ -267,3 +268,20 @@ def test_quiet_agrees_with_evaluate() -> None:
             seen_quiet += 1
             assert (a.level, a.reasons) == (LOW, ()), f
     assert seen_quiet > 100
+
+
+def test_a_few_unexcused_are_said_within_the_absence_reason() -> None:
+    """Two K (under the three that make a reason of their own) stay visible."""
+    marks = (
+        Mark(D(2027, 3, 8), "P", "sick"),
+        Mark(D(2027, 3, 9), "P", "sick"),
+        Mark(D(2027, 3, 15), "K"),
+        Mark(D(2027, 3, 17), "K"),
+    )
+    a = evaluate(compute(facts(marks=marks)), Thresholds())
+    assert [r["code"] for r in a.reasons][0] == "absence_severe"
+    assert "unexcused" not in [r["code"] for r in a.reasons]
+    with translation.override("vi"):
+        assert reasons_text(a.reasons)[0] == (
+            "vắng 4 buổi trong 20 ngày học gần nhất (2 buổi không phép)"
+        )
