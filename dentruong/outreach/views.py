@@ -112,22 +112,28 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _case_page(request, get_case_for_user(request.user, pk))
 
 
+def _open_case(request: HttpRequest, subject: dict[str, Any]) -> HttpResponse:
+    """Open a case for `subject` ({"student": …} or {"child": …}); if one is already open,
+    show it."""
+    try:
+        case = services.open_case(
+            **subject, on=local_today(), by=_user(request), note=request.POST.get("note", "")
+        )
+    except OutreachError as exc:
+        existing = Case.objects.filter(**subject, status="open").first()
+        if exc.code == "already_open" and existing is not None:
+            return redirect("case-detail", pk=existing.pk)
+        return render(request, "outreach/error.html", {"message": exc.message}, status=400)
+    return redirect("case-detail", pk=case.pk)
+
+
 @login_required
 @require_POST
 def student_case_open(request: HttpRequest, pk: int) -> HttpResponse:
     student = get_student_for_user(request.user, pk)
     if not can_open_for_student(request.user, student):
         return _forbidden(request)
-    try:
-        case = services.open_case(
-            student=student, on=local_today(), by=_user(request), note=request.POST.get("note", "")
-        )
-    except OutreachError as exc:
-        existing = Case.objects.filter(student=student, status="open").first()
-        if exc.code == "already_open" and existing is not None:
-            return redirect("case-detail", pk=existing.pk)
-        return render(request, "outreach/error.html", {"message": exc.message}, status=400)
-    return redirect("case-detail", pk=case.pk)
+    return _open_case(request, {"student": student})
 
 
 @login_required
@@ -136,16 +142,7 @@ def child_case_open(request: HttpRequest, pk: int) -> HttpResponse:
     child = get_resident_child_for_user(request.user, pk)
     if not can_open_for_child(request.user, child):
         return _forbidden(request)
-    try:
-        case = services.open_case(
-            child=child, on=local_today(), by=_user(request), note=request.POST.get("note", "")
-        )
-    except OutreachError as exc:
-        existing = Case.objects.filter(child=child, status="open").first()
-        if exc.code == "already_open" and existing is not None:
-            return redirect("case-detail", pk=existing.pk)
-        return render(request, "outreach/error.html", {"message": exc.message}, status=400)
-    return redirect("case-detail", pk=case.pk)
+    return _open_case(request, {"child": child})
 
 
 def _case_action(
