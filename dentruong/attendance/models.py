@@ -192,3 +192,35 @@ class ClassDaySummary(models.Model):
 
     def __str__(self) -> str:
         return f"{self.school_class_id} {self.date} {self.session}: {self.present}/{self.enrolled}"
+
+
+class AbsenceTally(models.Model):
+    """A student's absences in one term of a school year (P, K and T counted apart), kept
+    exact in the roll call's transaction (services), so that the student-based rate of
+    whole terms reads one row per student instead of every absence (selectors).
+
+    The term is the one of the roll call's class calendar on the roll call's date; after a
+    calendar's term dates change, `services.rebuild_tallies` recounts the year."""
+
+    student = models.ForeignKey(
+        "people.Student", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    school_year = models.ForeignKey("orgs.SchoolYear", on_delete=models.PROTECT, related_name="+")
+    term = models.PositiveSmallIntegerField()
+    excused = models.PositiveIntegerField(default=0)
+    unexcused = models.PositiveIntegerField(default=0)
+    late = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("absence tally")
+        verbose_name_plural = _("absence tallies")
+        constraints = [
+            # Also the index of the report's join (student, then year and term).
+            models.UniqueConstraint(
+                fields=["student", "school_year", "term"], name="tally_one_per_student_term"
+            ),
+            models.CheckConstraint(condition=Q(term__in=[1, 2]), name="tally_term"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.student_id} {self.school_year_id}/{self.term}"

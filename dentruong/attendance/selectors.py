@@ -43,7 +43,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 
-from dentruong.attendance.models import Absence, AbsenceCode, ClassDaySummary
+from dentruong.attendance.models import Absence, AbsenceCode, AbsenceTally, ClassDaySummary
 from dentruong.attendance.rates import (
     ABSENCE_LIMIT,
     Coverage,
@@ -58,6 +58,7 @@ from dentruong.attendance.rates import (
     sessions_left,
     student_sequence,
 )
+from dentruong.attendance.tallies import whole_terms
 from dentruong.enrollment.models import Enrollment
 from dentruong.orgs.calendar import CalendarSpec, spec_from
 from dentruong.orgs.models import (
@@ -106,14 +107,20 @@ class Calendars:
     by_unit: dict[tuple[int, str], YearCalendar]  # (school year id, unit path)
     _specs: dict[tuple[int, int], CalendarSpec] = field(default_factory=dict)
     _days: dict[tuple[int, int, dt.date, dt.date], list[dt.date]] = field(default_factory=dict)
+    _found: dict[tuple[int, str], YearCalendar | None] = field(default_factory=dict)
 
     def calendar(self, school_year_id: int, school_path: str) -> YearCalendar | None:
+        key = (school_year_id, school_path)
+        if key in self._found:
+            return self._found[key]
+        found = None
         parts = school_path.rstrip("/").split("/")
         for i in range(len(parts), 0, -1):
             found = self.by_unit.get((school_year_id, "/".join(parts[:i]) + "/"))
             if found is not None:
-                return found
-        return None
+                break
+        self._found[key] = found
+        return found
 
     def spec(self, school_year_id: int, school_path: str, weekdays: int) -> CalendarSpec | None:
         calendar = self.calendar(school_year_id, school_path)
@@ -324,6 +331,7 @@ class RateReport:
     school_days: int  # distinct school days of the scope's calendars in [date_from, until]
     total: GroupRate
     groups: list[GroupRate]
+    classes: list[ClassInfo]  # the scope's classes the rates count
 
 
 def attendance_rates(
@@ -397,6 +405,7 @@ def attendance_rates(
             taken[key].append(row)
 
     if students:
+        used = {calendars.calendar(c.school_year_id, c.school_path) for c in classes}
         people = _student_counts(
             classes,
             group_by=group_by,
@@ -404,6 +413,7 @@ def attendance_rates(
             until=until,
             absences_q=any_school_day_q(groups, date="date"),
             max_absences=max_absences,
+            terms=whole_terms([c for c in used if c is not None], date_from, date_to, today=today),
         )
     else:
         people = _headcounts(classes, group_by=group_by, on=until)
@@ -454,7 +464,7 @@ def attendance_rates(
         people.get(TOTAL, nothing),
     )
     school_days = len({d for g in groups for d in g.days})
-    return RateReport(date_from, date_to, until, school_days, total, out)
+    return RateReport(date_from, date_to, until, school_days, total, out, classes)
 
 
 def _session_rate(rows: list[dict[str, int]]) -> SessionRate:
@@ -486,12 +496,15 @@ def _student_counts(
     until: dt.date,
     absences_q: Q | None,
     max_absences: int,
+    terms: set[tuple[int, int]] | None = None,
 ) -> dict[int, StudentCounts]:
     """Per group key (and the whole scope under TOTAL; ungrouped: under TOTAL only):
     students enrolled in the scope's classes at some time in [date_from, until], those
     with at most N absences (P + K, then K alone) in the range, and the head count on
     `until`. One statement: each student's absences are aggregated once in the database
-    and joined to the enrolled students; nothing per student comes back."""
+    and joined to the enrolled students; nothing per student comes back. When the range
+    is made of whole `terms` ((school year id, term) pairs, `tallies.whole_terms`), the
+    absences are read from the students' term tallies instead of one by one."""
     if not classes or date_from > until:
         return {}
     qn = connection.ops.quote_name
@@ -509,15 +522,26 @@ def _student_counts(
             _in_list("c.grade", sorted({c.grade for c in classes}), params),
         ]
     )
-    params += [_adapt(until), _adapt(date_from), *PK, _adapt(date_from), _adapt(until)]
-    if absences_q is None:
-        absence_where = "AND 1 = 0"
+    params += [_adapt(until), _adapt(date_from)]
+    few = len(classes) <= SCAN_ABSENCES_ABOVE_CLASSES
+    if terms:
+        marks = _tally_marks(terms, params, few=few)
     else:
-        where_sql, where_params = _where_sql(Absence.objects.filter(absences_q), "a")
-        absence_where = f"AND {where_sql}"
-        params += where_params
-    if len(classes) <= SCAN_ABSENCES_ABOVE_CLASSES:
-        absence_where += " AND a.student_id IN (SELECT student_id FROM enrolled)"
+        params += [*PK, _adapt(date_from), _adapt(until)]
+        if absences_q is None:
+            absence_where = "AND 1 = 0"
+        else:
+            where_sql, where_params = _where_sql(Absence.objects.filter(absences_q), "a")
+            absence_where = f"AND {where_sql}"
+            params += where_params
+        if few:
+            absence_where += " AND a.student_id IN (SELECT student_id FROM enrolled)"
+        marks = f"""
+            SELECT a.student_id AS student_id, COUNT(*) AS total,
+                SUM(CASE WHEN a.code = 'K' THEN 1 ELSE 0 END) AS unexcused
+            FROM {qn(Absence._meta.db_table)} a
+            WHERE a.code IN (%s, %s) AND a.date >= %s AND a.date <= %s {absence_where}
+            GROUP BY a.student_id"""
     counts = (
         "COUNT(*), "
         "SUM(CASE WHEN COALESCE(m.total, 0) <= %s THEN 1 ELSE 0 END), "
@@ -536,12 +560,7 @@ def _student_counts(
               AND e.start_date <= %s AND (e.end_date IS NULL OR e.end_date > %s)
             GROUP BY e.student_id{f", {group_col}" if group_by else ""}
         ),
-        marks AS MATERIALIZED (
-            SELECT a.student_id AS student_id, COUNT(*) AS total,
-                SUM(CASE WHEN a.code = 'K' THEN 1 ELSE 0 END) AS unexcused
-            FROM {qn(Absence._meta.db_table)} a
-            WHERE a.code IN (%s, %s) AND a.date >= %s AND a.date <= %s {absence_where}
-            GROUP BY a.student_id
+        marks AS MATERIALIZED ({marks}
         )
         SELECT e.g, {counts}
         FROM enrolled e LEFT JOIN marks m ON m.student_id = e.student_id
@@ -559,13 +578,27 @@ def _student_counts(
         params += [max_absences, max_absences]
     # PostgreSQL's JIT compiling this statement (~30 ms) costs more than it saves at a
     # commune's size (EXPLAIN ANALYZE on the 700,000-student demo); a province's gains.
-    jit_off = connection.vendor == "postgresql" and len(classes) <= SCAN_ABSENCES_ABOVE_CLASSES
+    jit_off = connection.vendor == "postgresql" and few
     with transaction.atomic() if jit_off else nullcontext(), connection.cursor() as cursor:
         if jit_off:
             cursor.execute("SET LOCAL jit = off")
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     return {int(r[0]): (int(r[1]), int(r[2]), int(r[3]), int(r[4] or 0)) for r in rows}
+
+
+def _tally_marks(terms: set[tuple[int, int]], params: list[Any], *, few: bool) -> str:
+    """The `marks` of `_student_counts` from the term tallies of `terms`."""
+    pairs = " OR ".join(["(t.school_year_id = %s AND t.term = %s)"] * len(terms))
+    for year, term in sorted(terms):
+        params += [year, term]
+    only = " AND t.student_id IN (SELECT student_id FROM enrolled)" if few else ""
+    return f"""
+            SELECT t.student_id AS student_id, SUM(t.excused + t.unexcused) AS total,
+                SUM(t.unexcused) AS unexcused
+            FROM {connection.ops.quote_name(AbsenceTally._meta.db_table)} t
+            WHERE ({pairs}){only}
+            GROUP BY t.student_id"""
 
 
 def _headcounts(

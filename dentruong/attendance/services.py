@@ -32,6 +32,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dentruong.accounts.models import User
+from dentruong.attendance import tallies
 from dentruong.attendance.models import (
     Absence,
     AbsenceCode,
@@ -201,7 +202,7 @@ def _submit(
     if previous is not None:
         return _duplicate(previous, school_class, date, session)
     _check_session(school_class, session)
-    _check_date(school_class, date, spec)
+    term = _check_date(school_class, date, spec).term_of(date)
     clean = _clean_marks(marks)
     with transaction.atomic():
         enrolled = set(
@@ -235,8 +236,10 @@ def _submit(
                 base_version=base_version,
                 now=now,
                 clash=clash,
+                term=term,
             )
         absences = _add_absences(roll_call, clean)
+        _tally(school_class, term, before={}, after=clean)
         RollCallRevision.objects.create(
             roll_call=roll_call,
             version=1,
@@ -277,6 +280,7 @@ def _correct(
     base_version: int | None,
     now: dt.datetime,
     clash: IntegrityError,
+    term: int | None,
 ) -> SubmitResult:
     """Replace the marks of the existing roll call (inside the caller's transaction)."""
     roll_call = (
@@ -297,6 +301,7 @@ def _correct(
     }
     old.delete()
     absences = _add_absences(roll_call, marks)
+    _tally(school_class, term, before={int(k): v for k, v in before.items()}, after=marks)
     replaced = roll_call.version
     roll_call.version = replaced + 1
     roll_call.updated_at = now
@@ -377,7 +382,9 @@ def _check_session(school_class: SchoolClass, session: str) -> None:
         )
 
 
-def _check_date(school_class: SchoolClass, date: dt.date, spec: CalendarSpec | None) -> None:
+def _check_date(
+    school_class: SchoolClass, date: dt.date, spec: CalendarSpec | None
+) -> CalendarSpec:
     today = local_today()
     if date > today:
         raise RollCallError(
@@ -386,13 +393,15 @@ def _check_date(school_class: SchoolClass, date: dt.date, spec: CalendarSpec | N
             % {"date": f"{date:%d/%m/%Y}", "today": f"{today:%d/%m/%Y}"},
             "date",
         )
-    if not (spec or class_calendar(school_class)).is_school_day(date):
+    spec = spec or class_calendar(school_class)
+    if not spec.is_school_day(date):
         raise RollCallError(
             "not_school_day",
             _("%(date)s is not a school day for class %(class)s.")
             % {"date": f"{date:%d/%m/%Y}", "class": school_class.name},
             "date",
         )
+    return spec
 
 
 def _clean_marks(marks: Mapping[int, tuple[str, str, str]]) -> dict[int, Mark]:
@@ -462,6 +471,24 @@ def _add_absences(roll_call: RollCall, marks: dict[int, Mark]) -> list[Absence]:
             for student_id, mark in sorted(marks.items())
         ]
     )
+
+
+def _tally(
+    school_class: SchoolClass,
+    term: int | None,
+    *,
+    before: Mapping[int, str],
+    after: Mapping[int, Mark],
+) -> None:
+    """Move the students' term tallies from the roll call's old codes to its new ones."""
+    if term is None:  # not in a term: no roll call is taken there
+        return
+    changes: dict[int, Counter[str]] = {}
+    for sid, code in before.items():
+        changes.setdefault(sid, Counter())[code] -= 1
+    for sid, mark in after.items():
+        changes.setdefault(sid, Counter())[mark.code] += 1
+    tallies.bump(school_year_id=school_class.school_year_id, term=term, changes=changes)
 
 
 def _codes(marks: dict[int, Mark]) -> dict[str, str]:

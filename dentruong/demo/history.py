@@ -25,6 +25,7 @@ from typing import Any
 
 from django.db import connection, transaction
 
+from dentruong.attendance import tallies
 from dentruong.attendance.models import Absence, ClassDaySummary, RollCall, RollCallRevision
 from dentruong.demo.builder import RowWriter, _reset_sequences
 from dentruong.enrollment.models import Enrollment
@@ -243,6 +244,8 @@ def load_roll_calls(
         counts["absences"] += len(ab_rows)
     with transaction.atomic():
         _reset_sequences([RollCall, RollCallRevision, Absence])
+    # Raw rows skip the services: the term tallies are recounted from the absences.
+    tallies.rebuild(school_year_ids={c.school_year_id for c in classes})
     seconds = time.perf_counter() - started
     return {**counts, "rows": writer.rows, "seconds": round(seconds, 1)}
 

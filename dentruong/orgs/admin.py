@@ -99,6 +99,10 @@ class YearCalendarAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         CALENDAR_CACHE_SECONDS (orgs/calendar.py)."""
         super().save_related(request, form, formsets, change)
         forget_calendars()
+        # Term dates or breaks may have moved absences in or out of a term's tallies.
+        from dentruong.attendance import tallies
+
+        tallies.rebuild(school_year_ids=[form.instance.school_year_id])
 
 
 @admin.register(SchoolClass)

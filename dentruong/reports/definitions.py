@@ -19,7 +19,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from dentruong.enrollment.codes import DropoutReason, EventKind, Period
-from dentruong.orgs.models import Level, OrgUnit, SchoolClass, UnitKind, level_of_grade
+from dentruong.orgs.models import Level, OrgUnit, UnitKind, level_of_grade
 from dentruong.reports.figures import Figures, Row, section_from_rows
 
 Compute = Callable[[OrgUnit, dt.date, dt.date, dt.date], Figures]
@@ -174,45 +174,43 @@ def compute_attendance(unit: OrgUnit, start: dt.date, end: dt.date, today: dt.da
     """Session-based attendance (attendance.selectors.attendance_rates, per class: 5
     queries) and one query for the classes' grades and schools; rows by the unit's
     children and by level are sums of the class rows."""
-    from dentruong.attendance.selectors import attendance_rates, years_between
+    from dentruong.attendance.selectors import attendance_rates
 
     report = attendance_rates(
         unit, date_from=start, date_to=end, today=today, group_by="class", students=False
     )
-    classes = SchoolClass.objects.filter(
-        school__unit__path__startswith=unit.path,
-        school_year__start_year__in=years_between(start, end),
-    ).values_list(
-        "pk", "grade", "school_id", "school__name", "school__commune_id", "school__commune__name"
-    )
-    info = {row[0]: row[1:] for row in classes.iterator(chunk_size=5000)} if report.groups else {}
+    info = {c.id: c for c in report.classes}
     kind = child_kind(unit)
     by_unit: dict[str, Row] = {}
     by_level: dict[str, Row] = {}
     for g in report.groups:
-        grade, school_id, school_name, commune_id, commune_name = info[g.id]
-        values = {
-            "classes": 1,
-            "headcount": g.headcount,
-            "sessions_due": g.coverage.sessions_due,
-            "roll_calls": g.sessions.roll_calls,
-            "due": g.sessions.due,
-            "present": g.sessions.present,
-            "late": g.sessions.late,
-            "excused": g.sessions.excused,
-            "unexcused": g.sessions.unexcused,
-        }
+        c = info[g.id]
+        values = (
+            1,
+            g.headcount,
+            g.coverage.sessions_due,
+            g.sessions.roll_calls,
+            g.sessions.due,
+            g.sessions.present,
+            g.sessions.late,
+            g.sessions.excused,
+            g.sessions.unexcused,
+        )
         if kind == "class":
-            key, label = str(g.id), g.name.split(" · ")[0]
+            key, label = str(g.id), c.name
         elif kind == "school":
-            key, label = str(school_id), school_name
+            key, label = str(c.school_id), c.school_name
         else:
-            key, label = str(commune_id), commune_name
-        row = by_unit.setdefault(key, Row(key, label, dict.fromkeys(ATTENDANCE_COLUMNS, 0)))
-        row.values = _add(row.values, values)
-        level = level_of_grade(grade) if 0 <= grade <= 12 else ""
-        lrow = by_level.setdefault(level, Row(level, "", dict.fromkeys(ATTENDANCE_COLUMNS, 0)))
-        lrow.values = _add(lrow.values, values)
+            key, label = str(c.commune_id), c.commune_name
+        row = by_unit.get(key)
+        if row is None:
+            row = by_unit[key] = Row(key, label, dict.fromkeys(ATTENDANCE_COLUMNS, 0))
+        _add_to(row.values, values)
+        level = level_of_grade(c.grade) if 0 <= c.grade <= 12 else ""
+        lrow = by_level.get(level)
+        if lrow is None:
+            lrow = by_level[level] = Row(level, "", dict.fromkeys(ATTENDANCE_COLUMNS, 0))
+        _add_to(lrow.values, values)
     units = sorted(by_unit.values(), key=lambda r: r.label)
     levels = [by_level[lv] for lv in Level.values if lv in by_level]
     total = section_from_rows(
@@ -240,8 +238,10 @@ def compute_attendance(unit: OrgUnit, start: dt.date, end: dt.date, today: dt.da
     )
 
 
-def _add(a: dict[str, int], b: dict[str, int]) -> dict[str, int]:
-    return {k: a.get(k, 0) + b.get(k, 0) for k in a.keys() | b.keys()}
+def _add_to(total: dict[str, int], values: tuple[int, ...]) -> None:
+    """Add `values` (in the order of ATTENDANCE_COLUMNS) to `total`, in place."""
+    for column, value in zip(ATTENDANCE_COLUMNS, values, strict=True):
+        total[column] += value
 
 
 ATTENDANCE = register(Definition("attendance", 1, _("Attendance of students"), compute_attendance))

@@ -22,6 +22,7 @@ from dentruong.attendance import services
 from dentruong.attendance.models import (
     Absence,
     AbsenceCode,
+    AbsenceTally,
     ClassDaySummary,
     RollCall,
     RollCallRevision,
@@ -93,6 +94,27 @@ def assert_consistent() -> None:
         latest = rc.revisions.get(version=rc.version)
         now = {str(s): c for s, c in rc.absences.values_list("student_id", "code")}
         assert latest.after == now
+    assert tally_rows() == recount_tallies()
+
+
+def tally_rows() -> list[tuple[int, int, int, int, int, int]]:
+    return sorted(
+        AbsenceTally.objects.exclude(excused=0, unexcused=0, late=0).values_list(
+            "student_id", "school_year_id", "term", "excused", "unexcused", "late"
+        )
+    )
+
+
+def recount_tallies() -> list[tuple[int, int, int, int, int, int]]:
+    """Each student's absences per school year and term of their roll call's class."""
+    counts: dict[tuple[int, int, int], dict[str, int]] = {}
+    for absence in Absence.objects.select_related("roll_call__school_class"):
+        school_class = absence.roll_call.school_class
+        term = services.class_calendar(school_class).term_of(absence.date)
+        assert term is not None
+        key = (absence.student_id, school_class.school_year_id, term)
+        counts.setdefault(key, {"P": 0, "K": 0, "T": 0})[absence.code] += 1
+    return sorted((*key, c["P"], c["K"], c["T"]) for key, c in counts.items())
 
 
 # --- the first submission --------------------------------------------------------------
@@ -480,7 +502,7 @@ def test_bulk_reads_each_calendar_once(
     items = [
         RollCallInput(c3, D(2027, 3, d), "am", {cast.student.pk: K}, uid()) for d in (8, 9, 10)
     ]
-    with django_assert_max_num_queries(2 + 3 * 11):
+    with django_assert_max_num_queries(2 + 3 * 13):
         results = bulk_submit(items=items, by=cast.teacher)
     assert all(not isinstance(r, RollCallError) for r in results)
 
@@ -488,9 +510,10 @@ def test_bulk_reads_each_calendar_once(
 # --- cost ------------------------------------------------------------------------------------
 
 # A first submission: the client-id lookup, the calendar (2), the roster, the roll call in
-# a savepoint (3), the absences, the revision, the summary, plus the service's own
-# savepoint (2, as the test runs in a transaction). The same for 1 or 40 students.
-FIRST = 12
+# a savepoint (3), the absences, the term tallies (a row for each student if missing, then
+# the change), the revision, the summary, plus the service's own savepoint (2, as the test
+# runs in a transaction). The same for 1 or 40 students.
+FIRST = 14
 # A correction: + the failed insert rolled back (2), the lock, the client-id re-check, the
 # old marks, their deletion, the version bump, the summary update; − the summary insert.
 CORRECTION = FIRST + 6
@@ -513,7 +536,7 @@ def test_query_count_does_not_grow_with_the_class(
         services.submit_roll_call(marks=marks, client_id=uid(), **kwargs)
     with django_assert_num_queries(CORRECTION):
         services.submit_roll_call(
-            marks={pk: Mark("P", "sick") for pk in marks}, client_id=uid(), **kwargs
+            marks={pk: Mark("K") for pk in marks}, client_id=uid(), **kwargs
         )
     assert_consistent()
 
