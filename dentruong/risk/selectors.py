@@ -13,11 +13,15 @@ force on a date: one query each (plus one for the students' names).
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import connection
 from django.db.models import Q, QuerySet
+from django.db.models.expressions import RawSQL
 
 from dentruong.attendance.models import Absence
 from dentruong.attendance.selectors import BREAK_MIN_DAYS, PK, Calendars, scope_calendars
@@ -29,7 +33,6 @@ from dentruong.risk.indicators import Mark, StudentFacts
 from dentruong.risk.models import RiskAssessment, TeacherFlag
 from dentruong.risk.rules import RANK
 
-CHUNK = 30_000  # ids per query (SQLite allows 32,766 parameters)
 LOOKBACK = dt.timedelta(days=200)  # far enough back to find 20 school days past Tết
 BREAK_SLACK = dt.timedelta(days=14)
 
@@ -105,25 +108,23 @@ def load_facts(
     def by_ids(qs: QuerySet[Any], field: str = "student_id") -> list[QuerySet[Any]]:
         if id_list is None:
             return [qs.filter(**{f"{field}__in": enrolments.values("student_id")})]
-        return [
-            qs.filter(**{f"{field}__in": id_list[i : i + CHUNK]})
-            for i in range(0, len(id_list), CHUNK)
-        ]
+        return [qs.filter(ids_in(field, id_list))]
 
     calendars: Calendars = scope_calendars(path, {r[4] for r in rows})
-    windows: dict[tuple[int, str, int], _Window | None] = {}
+    windows: dict[tuple[int, int] | None, _Window | None] = {None: None}
+    keys: dict[tuple[int, str, int], tuple[int, int] | None] = {}
 
     def window_of(year_id: int, school_path: str, weekdays: int) -> _Window | None:
-        key = (year_id, school_path, weekdays)
-        if key not in windows:
+        # Schools share calendars: one window per (calendar, weekdays), not per school.
+        at = (year_id, school_path, weekdays)
+        if at not in keys:
             calendar = calendars.calendar(year_id, school_path)
-            spec = calendars.spec(year_id, school_path, weekdays)
-            windows[key] = (
-                None
-                if calendar is None or spec is None
-                else _window(spec, calendar, day, window_days)
-            )
-        return windows[key]
+            key = keys[at] = None if calendar is None else (calendar.pk, weekdays)
+            if key is not None and key not in windows:
+                spec = calendars.spec(year_id, school_path, weekdays)
+                assert calendar is not None and spec is not None
+                windows[key] = _window(spec, calendar, day, window_days)
+        return windows[keys[at]]
 
     for r in rows:
         window_of(r[4], r[9], r[6])
@@ -195,23 +196,30 @@ def load_facts(
     return out
 
 
+def ids_in(field: str, ids: Sequence[int]) -> Q:
+    """`field` is one of `ids`, the list bound as one parameter (a JSON array on SQLite,
+    an array on PostgreSQL): no limit on the number of ids, and none of the per-value
+    work of a long `__in` list (tens of thousands of ids for an incremental update)."""
+    if connection.vendor == "postgresql":
+        values = RawSQL("SELECT unnest(%s::bigint[])", (list(ids),))
+    else:
+        values = RawSQL("SELECT value FROM json_each(%s)", (json.dumps(list(ids)),))
+    return Q(**{f"{field}__in": values})
+
+
 def _households_with_dropout(households: Any, day: dt.date) -> dict[int, set[int]]:
     """household id → its children whose latest dropout/return event by `day` is a
     dropout (one query per chunk of `households`: a subquery or a list of ids)."""
-    chunks = (
-        [households]
-        if not isinstance(households, list)
-        else [households[i : i + CHUNK] for i in range(0, len(households), CHUNK)]
+    which = (
+        ids_in("student__household_id", households)
+        if isinstance(households, list)
+        else Q(student__household_id__in=households)
     )
-    rows: list[tuple[int, int, str, dt.date, int]] = []
-    for chunk in chunks:
-        rows += list(
-            EnrollmentEvent.objects.filter(
-                kind__in=[*DROPOUT_KINDS, EventKind.RETURNED],
-                date__lte=day,
-                student__household_id__in=chunk,
-            ).values_list("student_id", "student__household_id", "kind", "date", "id")
-        )
+    rows: list[tuple[int, int, str, dt.date, int]] = list(
+        EnrollmentEvent.objects.filter(
+            which, kind__in=[*DROPOUT_KINDS, EventKind.RETURNED], date__lte=day
+        ).values_list("student_id", "student__household_id", "kind", "date", "id")
+    )
     latest: dict[int, tuple[int, str]] = {}
     for sid, hh, kind, _day, _id in sorted(rows, key=lambda e: (e[3], e[4])):
         latest[sid] = (hh, kind)

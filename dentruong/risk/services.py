@@ -33,7 +33,7 @@ from dentruong.people.models import Student
 from dentruong.risk.indicators import compute, feature_vector
 from dentruong.risk.models import FlagKind, RiskAssessment, RiskModel, TeacherFlag
 from dentruong.risk.rules import LOW, RANK, Thresholds, evaluate, quiet
-from dentruong.risk.selectors import CHUNK, Loaded, enrolled_on, in_force, load_facts
+from dentruong.risk.selectors import Loaded, enrolled_on, ids_in, in_force, load_facts
 
 BATCH = 5000
 NOTE_MAX = 200
@@ -147,10 +147,9 @@ def compute_risk(
             RiskAssessment.objects.filter(in_force(day) & (mine | Q(unit_path__startswith=path)))
         )
     else:
-        ids = sorted(new)
-        found = []
-        for i in range(0, len(ids), CHUNK):
-            found += RiskAssessment.objects.filter(in_force(day), student_id__in=ids[i : i + CHUNK])
+        found = list(
+            RiskAssessment.objects.filter(in_force(day), ids_in("student_id", sorted(new)))
+        )
     current = {r.student_id: r for r in found}
 
     creates: list[tuple[Any, ...]] = []  # rows in the order of CREATE_FIELDS
@@ -272,10 +271,11 @@ def changed_students(day: dt.date, since: dt.datetime | None = None) -> Q:
         "before", flat=True
     ):
         corrected.update(int(k) for k in (before or {}))
-    q = Q(student_id__in=absent.values("student_id")) | Q(
-        student_id__in=assessed.values("student_id")
-    )
-    return q | Q(student_id__in=sorted(corrected)) if corrected else q
+    ids = corrected | set(absent.values_list("student_id", flat=True))
+    ids.update(assessed.values_list("student_id", flat=True))
+    # The ids themselves (a few percent of the students), not subqueries: the enrolments
+    # are then found through the student index.
+    return ids_in("student_id", sorted(ids))
 
 
 def update_after_roll_calls(
