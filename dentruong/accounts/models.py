@@ -19,6 +19,9 @@ from django.utils.translation import gettext_lazy as _
 class User(AbstractUser):
     full_name = models.CharField(_("full name"), max_length=150, blank=True)
     phone = models.CharField(_("phone"), max_length=16, blank=True)
+    # Set when an administrator creates the account or sets its password: the user chooses
+    # their own before anything else (accounts.middleware.SessionPolicyMiddleware).
+    must_change_password = models.BooleanField(_("must change password"), default=False)
 
     def __str__(self) -> str:
         return self.full_name or self.username
@@ -96,3 +99,108 @@ class Membership(models.Model):
     @property
     def partner_field_list(self) -> list[str]:
         return [f for f in self.partner_fields.split(",") if f]
+
+
+class Stage(models.TextChoices):
+    PASSWORD = "password", _("Password")
+    CODE = "code", _("Authenticator code")
+    RECOVERY = "recovery", _("Recovery code")
+
+
+class Outcome(models.TextChoices):
+    PENDING = "pending", _("Being checked")
+    FAILED = "failed", _("Failed")
+    LOCKED = "locked", _("Refused: locked")
+    PASSED = "passed", _("Password right, code to come")
+    SUCCEEDED = "succeeded", _("Logged in")
+    UNLOCKED = "unlocked", _("Unlocked by an administrator")
+
+
+class LoginAttempt(models.Model):
+    """One try at the login page (a password or a code), kept for the throttle and for
+    the record; `services.purge_login_attempts` removes old rows.
+
+    The throttle reads these rows (accounts/throttle.py): FAILED and PENDING rows of a
+    username or an address count as failures, SUCCEEDED and UNLOCKED rows of a username
+    start its count again. A row is written PENDING before the password is checked, so
+    that concurrent tries in other processes see each other.
+    """
+
+    at = models.DateTimeField(default=timezone.now)
+    username = models.CharField(max_length=150)  # as typed, casefolded: may be no account
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    stage = models.CharField(max_length=10, choices=Stage.choices)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.PENDING)
+
+    class Meta:
+        verbose_name = _("login attempt")
+        verbose_name_plural = _("login attempts")
+        indexes = [
+            models.Index(fields=["username", "at"], name="login_attempt_user_at"),
+            models.Index(fields=["ip", "at"], name="login_attempt_ip_at"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=~Q(username=""), name="login_attempt_has_username"),
+            models.CheckConstraint(
+                condition=Q(stage__in=Stage.values), name="login_attempt_stage_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome__in=Outcome.values), name="login_attempt_outcome_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username} {self.stage} {self.outcome}"
+
+
+class TOTPDevice(models.Model):
+    """A user's authenticator app: the shared secret (RFC 6238), confirmed by a first code.
+
+    The secret is stored as is (base32) and shown only while the enrolment is unconfirmed;
+    see docs/decisions/0011-accounts-security.md. `last_step` is the time step of the last
+    code accepted: codes of that step and older are refused (no replay).
+    """
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="totp_device")
+    secret = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    last_step = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("authenticator app")
+        verbose_name_plural = _("authenticator apps")
+        constraints = [
+            # Confirming takes a first code, whose step is then the last one used.
+            models.CheckConstraint(
+                condition=Q(confirmed_at__isnull=True) | Q(last_step__isnull=False),
+                name="totp_confirmed_has_step",
+            ),
+            models.CheckConstraint(condition=~Q(secret=""), name="totp_has_secret"),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+    @property
+    def confirmed(self) -> bool:
+        return self.confirmed_at is not None
+
+
+class RecoveryCode(models.Model):
+    """A one-time code for a lost phone; only its SHA-256 is kept (80 random bits)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="recovery_codes")
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("recovery code")
+        verbose_name_plural = _("recovery codes")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "code_hash"], name="recovery_code_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.code_hash[:8]}"
