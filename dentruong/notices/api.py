@@ -67,6 +67,7 @@ class ConsentIn(Schema):
         "the school's Official Account; email: an e-mail address"
     )
     evidence: str = Field("", description="How consent was given, at most 200 characters")
+    scope: str = Field("absence", description="What it covers: absence (notices) or all")
 
 
 class ConsentOut(Schema):
@@ -75,6 +76,7 @@ class ConsentOut(Schema):
     guardian_name: str
     channel: str
     address: str
+    scope: str
     evidence: str
     recorded_by_id: int | None
     recorded_at: dt.datetime
@@ -105,6 +107,7 @@ def _consent_out(consent: NoticeConsent) -> dict[str, Any]:
         "guardian_name": consent.guardian.full_name,
         "channel": consent.channel,
         "address": consent.address,
+        "scope": consent.scope,
         "evidence": consent.evidence,
         "recorded_by_id": consent.recorded_by_id,
         "recorded_at": consent.recorded_at,
@@ -202,6 +205,7 @@ def record_notice_consent(
             channel=payload.channel,
             address=payload.address,
             evidence=payload.evidence,
+            scope=payload.scope,
             by=user,
         )
     except NoticeError as refused:

@@ -30,9 +30,22 @@ class Channel(models.TextChoices):
     EMAIL = "email", _("E-mail")
 
 
+class ConsentScope(models.TextChoices):
+    """What a consent covers (Law 91/2025: consent names its purpose; vn_domain §7.3)."""
+
+    ABSENCE = "absence", _("Absence notices")
+    ALL = "all", _("All notices to the family")
+
+    @classmethod
+    def covering(cls, kind: str) -> list[str]:
+        """Scopes under which a notice of `kind` may be sent to a family."""
+        return [cls.ALL, kind] if kind in cls.values else [cls.ALL]
+
+
 class NoticeConsent(models.Model):
     """A guardian's consent to receive notices on `channel` at `address` (a phone in
-    E.164 for SMS, a Zalo user id for Zalo, an e-mail address), until withdrawn."""
+    E.164 for SMS, a Zalo user id for Zalo, an e-mail address), for the notices of
+    `scope`, until withdrawn (who and when: `withdrawn_by`, `withdrawn_at`)."""
 
     guardian = models.ForeignKey(
         "people.Guardian",
@@ -42,6 +55,13 @@ class NoticeConsent(models.Model):
     )
     channel = models.CharField(_("channel"), max_length=5, choices=Channel.choices)
     address = models.CharField(_("address"), max_length=254)
+    scope = models.CharField(
+        _("what it covers"),
+        max_length=8,
+        choices=ConsentScope.choices,
+        default=ConsentScope.ABSENCE,
+        db_default=ConsentScope.ABSENCE,
+    )
     evidence = models.CharField(
         _("how consent was given"),
         max_length=200,
@@ -69,6 +89,7 @@ class NoticeConsent(models.Model):
             models.CheckConstraint(
                 condition=Q(channel__in=["sms", "zalo", "email"]), name="consent_channel"
             ),
+            models.CheckConstraint(condition=Q(scope__in=["absence", "all"]), name="consent_scope"),
             models.CheckConstraint(
                 condition=Q(withdrawn_at__isnull=True) | Q(withdrawn_at__gte=F("recorded_at")),
                 name="consent_withdrawn_after_recorded",

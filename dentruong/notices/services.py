@@ -36,6 +36,7 @@ from dentruong.notices import texts
 from dentruong.notices.adapters import SendResult, configured_channels
 from dentruong.notices.models import (
     Channel,
+    ConsentScope,
     Notice,
     NoticeAttempt,
     NoticeConsent,
@@ -108,12 +109,24 @@ def clean_address(channel: str, raw: str) -> str:
 
 @transaction.atomic
 def record_consent(
-    *, guardian: Guardian, channel: str, address: str, by: User, evidence: str = ""
+    *,
+    guardian: Guardian,
+    channel: str,
+    address: str,
+    by: User,
+    evidence: str = "",
+    scope: str = ConsentScope.ABSENCE,
 ) -> NoticeConsent:
-    """Record that `guardian` agreed to notices on `channel` at `address`. An active
-    consent on that channel must be withdrawn first (NoticeError 'already_consented');
-    the database constraint decides, not a prior check."""
+    """Record that `guardian` agreed to the notices of `scope` on `channel` at `address`.
+    An active consent on that channel must be withdrawn first (NoticeError
+    'already_consented'); the database constraint decides, not a prior check."""
     stored = clean_address(channel, address)
+    if scope not in ConsentScope.values:
+        raise NoticeError(
+            "invalid_scope",
+            _("“%(value)s” is not a consent scope: use absence or all.") % {"value": scope[:20]},
+            "scope",
+        )
     evidence = vntext.clean(evidence)
     if len(evidence) > EVIDENCE_MAX:
         raise NoticeError(
@@ -127,6 +140,7 @@ def record_consent(
                 guardian=guardian,
                 channel=channel,
                 address=stored,
+                scope=scope,
                 evidence=evidence,
                 recorded_by=by,
                 recorded_at=timezone.now(),
@@ -221,6 +235,7 @@ def _queue_absences(roll_call: RollCall, marked: set[int], now: dt.datetime) -> 
     best: dict[int, NoticeConsent] = {}
     for consent in NoticeConsent.objects.filter(
         withdrawn_at__isnull=True,
+        scope__in=ConsentScope.covering(NoticeKind.ABSENCE),
         guardian__household_id__in={k.household_id for k in kids},
     ).select_related("guardian"):
         household = consent.guardian.household_id

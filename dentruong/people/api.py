@@ -11,6 +11,7 @@ from ninja import Field, Router, Schema, Status
 
 from dentruong.accounts.models import Role
 from dentruong.accounts.scopes import scope_for
+from dentruong.audit.requests import record_view_child
 from dentruong.orgs.access import get_class_for_user, schools_for_user, villages_for_user
 from dentruong.people import services
 from dentruong.people.access import (
@@ -130,7 +131,9 @@ def list_students(
 
 @router.get("/students/{student_id}", response=StudentOut)
 def get_student(request: HttpRequest, student_id: int) -> dict[str, Any]:
-    return student_out(get_student_for_user(request.user, student_id), partner_fields(request.user))
+    student = get_student_for_user(request.user, student_id)
+    record_view_child(request, student=student)
+    return student_out(student, partner_fields(request.user))
 
 
 @router.post("/students", response={201: StudentOut, 403: FieldError, 422: ValidationErrors})
@@ -182,4 +185,6 @@ def list_children(
 
 @router.get("/resident-children/{child_id}", response=ChildOut)
 def get_child(request: HttpRequest, child_id: int) -> ResidentChild:
-    return get_resident_child_for_user(request.user, child_id)
+    child = get_resident_child_for_user(request.user, child_id)
+    record_view_child(request, child=child)
+    return child

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dentruong.orgs.fields import BinaryKeyField
 from dentruong.people.ethnicity import ETHNIC_GROUPS
+from dentruong.people.fields import EncryptedTextField
 
 
 class Gender(models.TextChoices):
@@ -131,14 +132,16 @@ class Poverty(models.TextChoices):
 
 
 class SensitiveFacts(models.Model):
-    """Facts shown only to roles that need them (see accounts.scopes.SENSITIVE_ROLES)."""
+    """Facts shown only to roles that need them (see accounts.scopes.SENSITIVE_ROLES),
+    encrypted at rest (people.fields.EncryptedTextField; docs/decisions/0012). Bulk
+    inserts build their rows with `people.services.sensitive_fact_row`."""
 
     student = models.OneToOneField(Student, on_delete=models.CASCADE, related_name="sensitive")
-    poverty = models.CharField(
+    poverty = EncryptedTextField(
         _("household poverty"), max_length=10, choices=Poverty.choices, default=Poverty.NONE
     )
-    disability = models.CharField(_("disability"), max_length=200, blank=True)
-    health_notes = models.TextField(_("health notes"), blank=True)
+    disability = EncryptedTextField(_("disability"), max_length=200, blank=True)
+    health_notes = EncryptedTextField(_("health notes"), blank=True)
 
     class Meta:
         verbose_name = _("sensitive facts")
@@ -195,7 +198,14 @@ class ResidentChild(PersonName):
     class Meta:
         verbose_name = _("resident child")
         verbose_name_plural = _("resident children")
-        indexes = [models.Index(fields=["commune", "birth_year"], name="resident_commune_year")]
+        indexes = [
+            # Covering the mobilization report's reads: counts by birth year and schooling,
+            # and the join to the enrolments, read from the index alone.
+            models.Index(
+                fields=["commune", "birth_year", "schooling", "student"],
+                name="resident_commune_year",
+            )
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(birth_year__gte=1990, birth_year__lte=2100),

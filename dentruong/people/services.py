@@ -4,13 +4,15 @@ and sort columns are kept in step in the same transaction."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.db import transaction
 
-from dentruong.lib import vntext
+from dentruong.lib import crypto, vntext
 from dentruong.orgs.models import OrgUnit
+from dentruong.people.fields import EncryptedTextField
 from dentruong.people.models import (
     Guardian,
     Household,
@@ -32,6 +34,35 @@ def derived_name_fields(family_and_middle_name: str, given_name: str) -> dict[st
         "sort_key": vntext.roster_key(given, family),
         "search_name": vntext.fold(f"{family} {given}"),
     }
+
+
+# Columns of a plain SensitiveFacts row, in the order of `sensitive_fact_row`.
+SENSITIVE_FACT_FIELDS = ("student", "poverty", "disability", "health_notes")
+
+
+def sensitive_fact_row(
+    *, student_id: int, poverty: str = "none", disability: str = "", health_notes: str = ""
+) -> tuple[int, str, str, str]:
+    """A SensitiveFacts row for `dentruong.bulk.insert_rows(SensitiveFacts,
+    SENSITIVE_FACT_FIELDS, rows)`, its values encrypted as the model field stores them
+    (plain-row inserts bypass the fields; insert_rows refuses plain text)."""
+    ring = crypto.keyring()
+    p, d, h = _fact_contexts()
+    return (
+        student_id,
+        ring.encrypt(str(poverty), p),
+        ring.encrypt(disability, d),
+        ring.encrypt(health_notes, h),
+    )
+
+
+@functools.cache
+def _fact_contexts() -> tuple[str, str, str]:
+    p, d, h = (
+        cast(EncryptedTextField, SensitiveFacts._meta.get_field(n)).context
+        for n in SENSITIVE_FACT_FIELDS[1:]
+    )
+    return p, d, h
 
 
 def name_tokens(student: Student) -> list[NameToken]:
@@ -88,7 +119,8 @@ def create_student(
 @transaction.atomic
 def update_student(*, student: Student, **changes: Any) -> Student:
     """Change a student's register fields; names re-derive their search and sort columns."""
-    sensitive = {k: changes.pop(k) for k in ("poverty", "disability") if k in changes}
+    facts = ("poverty", "disability", "health_notes")
+    sensitive = {k: changes.pop(k) for k in facts if k in changes}
     family = changes.pop("family_and_middle_name", student.family_and_middle_name)
     given = changes.pop("given_name", student.given_name)
     for name, value in changes.items():
