@@ -18,19 +18,22 @@ from ninja import Router, Schema, Status
 
 from dentruong.accounts.models import Membership, Role, User
 from dentruong.attendance.services import local_today
+from dentruong.audit.requests import record_list_read
 from dentruong.orgs.access import get_unit_for_user
 from dentruong.orgs.models import OrgUnit
 from dentruong.outreach import selectors, services
 from dentruong.outreach.access import (
     can_act,
     can_deliver,
+    can_manage,
     can_manage_meetings,
     can_manage_programmes,
     can_open_for_child,
     can_open_for_student,
     can_pair,
     can_see_what_works,
-    cases_for_user,
+    cases_in_scope,
+    cases_in_unit,
     get_case_for_user,
     get_pair_for_user,
     get_partner_list_for_user,
@@ -183,7 +186,7 @@ class CloseIn(Schema):
 @router.post("/outreach/cases/{case_id}/close", response={200: CaseOut, 403: dict, 422: dict})
 def close_case(request: HttpRequest, case_id: int, payload: CloseIn) -> Any:
     case = get_case_for_user(request.user, case_id)
-    if not can_act(request.user, case):
+    if not can_manage(request.user, case):
         return _forbidden()
     try:
         closed = services.close_case(
@@ -207,7 +210,7 @@ class AssignIn(Schema):
 @router.post("/outreach/cases/{case_id}/assignments", response={201: dict, 403: dict, 422: dict})
 def assign_case(request: HttpRequest, case_id: int, payload: AssignIn) -> Any:
     case = get_case_for_user(request.user, case_id)
-    if not can_act(request.user, case):
+    if not can_manage(request.user, case):
         return _forbidden()
     assignee = User.objects.filter(pk=payload.user_id).first()
     if assignee is None:
@@ -435,7 +438,7 @@ def unit_what_works(request: HttpRequest, unit_id: int) -> Any:
         return Status(
             403, {"message": _("For commune and province officers."), "code": "forbidden"}
         )
-    return [r.__dict__ for r in selectors.what_works(cases_for_user(request.user), unit)]
+    return [r.__dict__ for r in selectors.what_works(cases_in_unit(request.user, unit), unit)]
 
 
 # --- village meetings --------------------------------------------------------------------
@@ -544,6 +547,13 @@ def partner_list(request: HttpRequest, list_id: int) -> dict[str, Any]:
     services.log_partner_access(case_list=case_list, user=user, via="api")
     fields = set(case_list.membership.partner_field_list)
     rows = selectors.partner_rows(case_list, fields)
+    record_list_read(
+        request,
+        object_type="partner_list",
+        object_id=list_id,
+        rows=len(rows),
+        reason=case_list.name,
+    )
     return {"id": case_list.pk, "name": case_list.name, "until": case_list.until, "rows": rows}
 
 
@@ -568,7 +578,7 @@ def share_with_partner(request: HttpRequest, payload: ShareIn) -> Any:
         )
     if not can_manage_programmes(user, membership.unit):
         return Status(403, {"message": _("For the commune's officers."), "code": "forbidden"})
-    visible = cases_for_user(user).filter(pk__in=payload.case_ids).select_related("commune")
+    visible = cases_in_scope(user).filter(pk__in=payload.case_ids).select_related("commune")
     cases = list(visible)
     if len(cases) != len(set(payload.case_ids)):
         raise Http404

@@ -11,6 +11,7 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from dentruong.audit.exports import ExportStamp
 from dentruong.outreach.models import ParticipantRole
 
 
@@ -30,7 +31,9 @@ def participants(roles: Iterable[str]) -> str:
     return " ".join(f"{i}. {labels.get(r, r)}" for i, r in enumerate(roles, start=1))
 
 
-def meetings_xlsx(title: str, meetings: Iterable[Any]) -> bytes:
+def meetings_xlsx(
+    title: str, meetings: Iterable[Any], *, stamp: ExportStamp | None = None
+) -> bytes:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
@@ -49,6 +52,7 @@ def meetings_xlsx(title: str, meetings: Iterable[Any]) -> bytes:
 
     sheet.append([cell(title, True)])
     sheet.append([cell(h, True) for h in ("TT", "Thời gian", "Địa điểm", "Thành phần", "Ghi chú")])
+    i = 0
     for i, m in enumerate(meetings, start=1):
         note = m.notes
         families = getattr(m, "n_families", 0)
@@ -67,6 +71,9 @@ def meetings_xlsx(title: str, meetings: Iterable[Any]) -> bytes:
                 cell(note),
             ]
         )
+    if stamp is not None:  # who exported it and when: under the table and in properties
+        stamp.write(sheet, rows=i)
+        stamp.mark(book)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils.translation import gettext as _
 
 from dentruong.accounts.models import User
@@ -97,7 +97,12 @@ class CaseRow:
     role: str = ""
 
 
+BY_DEADLINE = (F("next_due").asc(nulls_last=True), "pk")
+
+
 def _rows(qs: QuerySet[Case], today: dt.date, roles: dict[int, str] | None = None) -> list[CaseRow]:
+    """Rows of `qs` by next deadline. One query (a subquery per row: give it a page of
+    cases, not a commune's)."""
     from dentruong.outreach.models import CaseStep
 
     qs = qs.select_related("student__village", "child__village").annotate(
@@ -112,7 +117,7 @@ def _rows(qs: QuerySet[Case], today: dt.date, roles: dict[int, str] | None = Non
     origins = dict(Origin.choices)
     steps = dict(StepKind.choices)
     out = []
-    for c in qs.order_by("next_due", "pk"):
+    for c in qs.order_by(*BY_DEADLINE):
         person = c.student if c.student_id else c.child
         assert person is not None
         out.append(
@@ -143,9 +148,43 @@ def my_cases(user: User, today: dt.date) -> list[CaseRow]:
     return _rows(qs, today, roles)
 
 
-def unit_cases(visible: QuerySet[Case], unit: OrgUnit, today: dt.date) -> list[CaseRow]:
+UNIT_PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class CasePage:
+    rows: list[CaseRow]
+    number: int  # 1-based, within 1…pages
+    pages: int
+    total: int
+
+    @property
+    def previous(self) -> int | None:
+        return self.number - 1 if self.number > 1 else None
+
+    @property
+    def next(self) -> int | None:
+        return self.number + 1 if self.number < self.pages else None
+
+
+def unit_cases(
+    visible: QuerySet[Case],
+    unit: OrgUnit,
+    today: dt.date,
+    page: int = 1,
+    per_page: int = UNIT_PAGE_SIZE,
+) -> CasePage:
+    """One page of the open cases of `unit` among `visible`, by next deadline (a page
+    past the end: the last one). Three queries whatever the number of cases: the count,
+    the page's ids, its rows."""
     qs = visible.filter(commune__path__startswith=unit.path, status=CaseStatus.OPEN)
-    return _rows(qs, today)
+    total = qs.count()
+    pages = max(1, -(-total // per_page))
+    number = min(max(1, page), pages)
+    start = (number - 1) * per_page
+    ids = list(qs.order_by(*BY_DEADLINE).values_list("pk", flat=True)[start : start + per_page])
+    rows = _rows(Case.objects.filter(pk__in=ids), today) if ids else []
+    return CasePage(rows=rows, number=number, pages=pages, total=total)
 
 
 def unseen_alerts(user: User) -> QuerySet[CaseAlert]:

@@ -15,10 +15,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Max
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from dentruong import bulk
 from dentruong.accounts.models import Membership, Role, User
 from dentruong.attendance.services import local_today
 from dentruong.enrollment.codes import DropoutReason
@@ -51,7 +53,7 @@ from dentruong.outreach.models import (
     VillageMeeting,
     VisitCause,
 )
-from dentruong.people.models import Household, ResidentChild, Student
+from dentruong.people.models import Household, PersonName, ResidentChild, Student
 
 TEXT_MAX = 255
 LONG_TEXT_MAX = 2000
@@ -117,24 +119,34 @@ def _refresh_next_due(case: Case) -> None:
 # --- cases -------------------------------------------------------------------------------
 
 
-def _default_assignees(case: Case) -> list[tuple[User, str]]:
-    if case.student_id:
-        current = (
-            Enrollment.objects.current()
-            .filter(student_id=case.student_id)
-            .select_related("school_class__homeroom_teacher")
-            .first()
-        )
-        teacher = current.school_class.homeroom_teacher if current else None
+def _default_assignees(cases: list[Case]) -> dict[int, list[tuple[int, str]]]:
+    """{case id: [(user id, role)]}: a student's homeroom teacher (current class), else
+    the active commune officers of the case's commune. Two queries for any number."""
+    student_ids = [c.student_id for c in cases if c.student_id]
+    teachers = dict(
+        Enrollment.objects.current()
+        .filter(student_id__in=student_ids, school_class__homeroom_teacher__isnull=False)
+        .values_list("student_id", "school_class__homeroom_teacher_id")
+        if student_ids
+        else []
+    )
+    officers: dict[int, list[int]] = {}
+    need = {c.commune_id for c in cases if c.student_id not in teachers}
+    for unit_id, user_id in (
+        Membership.objects.filter(role=Role.COMMUNE_OFFICER, unit_id__in=need, user__is_active=True)
+        .order_by("user_id")
+        .values_list("unit_id", "user_id")
+        .distinct()
+    ):
+        officers.setdefault(unit_id, []).append(user_id)
+    out: dict[int, list[tuple[int, str]]] = {}
+    for c in cases:
+        teacher = teachers.get(c.student_id) if c.student_id else None
         if teacher is not None:
-            return [(teacher, CaseRole.HOMEROOM_TEACHER)]
-    officers = User.objects.filter(
-        pk__in=Membership.objects.filter(role=Role.COMMUNE_OFFICER, unit_id=case.commune_id).values(
-            "user_id"
-        ),
-        is_active=True,
-    ).order_by("pk")
-    return [(u, CaseRole.COMMUNE_OFFICER) for u in officers]
+            out[c.pk] = [(teacher, CaseRole.HOMEROOM_TEACHER)]
+        else:
+            out[c.pk] = [(u, CaseRole.COMMUNE_OFFICER) for u in officers.get(c.commune_id, [])]
+    return out
 
 
 @transaction.atomic
@@ -178,9 +190,9 @@ def open_case(
     case.next_due = due[rules.STEP_ORDER[0]]
     case.save(update_fields=["next_due"])
     _event(case, EventKind.OPENED, on, by, note=note)
-    for user, role in _default_assignees(case):
-        CaseAssignment.objects.create(case=case, user=user, role=role, start=on)
-        _event(case, EventKind.ASSIGNED, on, by, note=f"{role}:{user.pk}")
+    for user_id, role in _default_assignees([case])[case.pk]:
+        CaseAssignment.objects.create(case=case, user_id=user_id, role=role, start=on)
+        _event(case, EventKind.ASSIGNED, on, by, note=f"{role}:{user_id}")
     return case
 
 
@@ -389,8 +401,12 @@ def record_visit(
                 next_step_on=next_step_on,
                 recorded_by=by,
             )
-    except IntegrityError:  # the same client_id sent twice at once
+    except IntegrityError:  # the same client_id sent twice at once: the other one won
         existing = HomeVisit.objects.get(client_id=client_id)
+        if existing.case_id != locked.pk:
+            raise OutreachError(
+                "client_id_taken", _("This visit was recorded on another case."), "client_id"
+            ) from None
         return existing, False
     VisitCause.objects.bulk_create(VisitCause(visit=visit, code=c) for c in codes)
     if locked.steps.filter(kind="home_visit", done_on__isnull=True).exists():
@@ -417,6 +433,11 @@ def deliver(
     stock (row lock, then the database check `programme_within_capacity`)."""
     if (student is None) == (child is None):
         raise OutreachError("one_child", _("Choose one student or one resident child."), "child")
+    if case is not None and (case.student_id, case.child_id) != (
+        student.pk if student else None,
+        child.pk if child else None,
+    ):
+        raise OutreachError("case_mismatch", _("This case is about another child."), "case")
     _not_future(date, "date")
     if amount < 1:
         raise OutreachError("invalid_amount", _("Enter a positive amount."), "amount")
@@ -461,13 +482,24 @@ class NightlyResult:
     alerts: int = 0
 
 
-def _last_closed(field_name: str, ids: Iterable[int]) -> dict[int, dt.date]:
-    rows = (
-        Case.objects.filter(**{f"{field_name}__in": list(ids)}, status=CaseStatus.CLOSED)
-        .values(field_name)
-        .annotate(last=Max("closed_on"))
-    )
-    return {r[field_name]: r["last"] for r in rows}
+def _chunks(items: list[int], size: int = 2000) -> Iterable[list[int]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _last_closed(field_name: str, ids: list[int]) -> dict[int, dt.date]:
+    out: dict[int, dt.date] = {}
+    for part in _chunks(ids):
+        rows = (
+            Case.objects.filter(**{f"{field_name}__in": part}, status=CaseStatus.CLOSED)
+            .values(field_name)
+            .annotate(last=Max("closed_on"))
+        )
+        out |= {r[field_name]: r["last"] for r in rows}
+    return out
+
+
+OPEN_CHUNK = 1000  # cases opened per transaction by the nightly job
 
 
 def _open_many(
@@ -480,62 +512,160 @@ def _open_many(
     if not triggers:
         return 0
     field_name = "student" if kind == "student" else "child"
-    already = set(
-        Case.objects.filter(
-            **{f"{field_name}__in": list(triggers)}, status=CaseStatus.OPEN
-        ).values_list(field_name, flat=True)
-    )
-    closed = _last_closed(field_name, triggers)
-    model = Student if kind == "student" else ResidentChild
+    ids = list(triggers)
+    already: set[int] = set()
+    for part in _chunks(ids):
+        already |= set(
+            Case.objects.filter(**{f"{field_name}__in": part}, status=CaseStatus.OPEN).values_list(
+                field_name, flat=True
+            )
+        )
+    closed = _last_closed(field_name, ids)
     todo = [
         pk
         for pk, trig in triggers.items()
         if pk not in already and rules.should_open(trig, closed.get(pk), today, cfg.cooldown_days)
     ]
-    opened = 0
+    return sum(_open_chunk(kind, origin, part, today) for part in _chunks(todo, OPEN_CHUNK))
+
+
+def _open_chunk(kind: str, origin: str, ids: list[int], today: dt.date) -> int:
+    """Open cases for the children `ids` at once: the rows `open_case` writes, in bulk,
+    in one transaction. If one of them got an open case meanwhile (the unique index
+    says so), the chunk is opened one by one with `open_case` instead."""
+    model = Student if kind == "student" else ResidentChild
     related = ["village__parent"] if kind == "student" else ["commune"]
-    for obj in model.objects.filter(pk__in=todo).select_related(*related):
+    objs = list(model.objects.filter(pk__in=ids).select_related(*related).order_by("pk"))
+    try:
+        with transaction.atomic():
+            return _insert_cases(kind, origin, objs, today)
+    except IntegrityError:
+        pass
+    opened = 0
+    for obj in objs:
         try:
-            open_case(
-                **{kind: obj},  # type: ignore[arg-type]
-                origin=origin,
-                on=today,
-                by=None,
-            )
+            open_case(**{kind: obj}, origin=origin, on=today, by=None)  # type: ignore[arg-type]
         except OutreachError:
             continue
         opened += 1
     return opened
 
 
+def _db_now() -> object:
+    """Now, as a plain-row insert takes a datetime (bulk.py)."""
+    now = timezone.now()
+    return connection.ops.adapt_datetimefield_value(now) if connection.vendor == "sqlite" else now
+
+
+def _insert_cases(kind: str, origin: str, objs: list[PersonName], today: dt.date) -> int:
+    """The cases of `objs` opened on `today` by the nightly job, with their steps, their
+    default assignees and the events `open_case` writes."""
+    communes = {o.pk: commune_of(**{kind: o}) for o in objs}  # type: ignore[arg-type]
+    days: dict[int, dict[str, int]] = {}
+    for commune_id, step, n in StepDuration.objects.filter(
+        commune_id__in={c.pk for c in communes.values()}
+    ).values_list("commune_id", "step", "days"):
+        days.setdefault(commune_id, {})[step] = n
+    dues = {
+        o.pk: rules.schedule(
+            today, rules.STEP_ORDER, rules.DEFAULT_DAYS | days.get(communes[o.pk].pk, {})
+        )
+        for o in objs
+    }
+    first = rules.STEP_ORDER[0]
+    cases = Case.objects.bulk_create(
+        Case(
+            **{kind: o},
+            commune=communes[o.pk],
+            origin=origin,
+            opened_on=today,
+            next_due=dues[o.pk][first],
+        )
+        for o in objs
+    )
+    person = {c.pk: int(c.student_id or c.child_id or 0) for c in cases}
+    bulk.insert_rows(
+        CaseStep,
+        ["case", "kind", "position", "due"],
+        [
+            (c.pk, k, i, dues[person[c.pk]][k])
+            for c in cases
+            for i, k in enumerate(rules.STEP_ORDER)
+        ],
+    )
+    now = _db_now()
+    event_fields = ["case", "kind", "on", "step", "note", "at"]
+    events = [(c.pk, EventKind.OPENED.value, today, "", "", now) for c in cases]
+    assignments = []
+    for case_id, pairs in _default_assignees(cases).items():
+        for user_id, role in pairs:
+            assignments.append((case_id, user_id, str(role), today))
+            events.append((case_id, EventKind.ASSIGNED.value, today, "", f"{role}:{user_id}", now))
+    bulk.insert_rows(CaseAssignment, ["case", "user", "role", "start"], assignments)
+    bulk.insert_rows(CaseEvent, event_fields, events)
+    return len(cases)
+
+
+LATE_CHUNK = 5000  # steps marked per statement (SQLite's 32,766 parameters, lock time)
+
+
 def mark_late(today: dt.date) -> tuple[int, int]:
     """Mark steps past their deadline late (once), with an event and an alert for each
-    assignee of the case. Returns (late steps, alerts)."""
+    assignee of the case. Returns (late steps, alerts). Chunks of LATE_CHUNK steps, each
+    in its own transaction: a step is marked with its event and alerts or not at all, and
+    a run stopped half-way is finished by the next one."""
     late = list(
         CaseStep.objects.filter(
             due__lt=today, done_on__isnull=True, late_since__isnull=True, case__status="open"
-        ).values_list("pk", "case_id", "kind")
-    )
-    if not late:
-        return 0, 0
-    with transaction.atomic():
-        CaseStep.objects.filter(pk__in=[s[0] for s in late]).update(late_since=today)
-        CaseEvent.objects.bulk_create(
-            CaseEvent(case_id=case_id, kind=EventKind.STEP_LATE, on=today, step=kind)
-            for _pk, case_id, kind in late
         )
-        by_case: dict[int, list[int]] = {}
-        for a in CaseAssignment.objects.filter(
-            case_id__in={s[1] for s in late}, end__isnull=True
-        ).values("case_id", "user_id"):
-            by_case.setdefault(a["case_id"], []).append(a["user_id"])
-        alerts = [
-            CaseAlert(user_id=u, case_id=case_id, step_id=pk, created_on=today)
-            for pk, case_id, _kind in late
-            for u in by_case.get(case_id, [])
-        ]
-        CaseAlert.objects.bulk_create(alerts, ignore_conflicts=True)
-    return len(late), len(alerts)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    n_steps = n_alerts = 0
+    for start in range(0, len(late), LATE_CHUNK):
+        steps, alerts = _mark_late_chunk(late[start : start + LATE_CHUNK], today)
+        n_steps += steps
+        n_alerts += alerts
+    return n_steps, n_alerts
+
+
+@transaction.atomic
+def _mark_late_chunk(ids: list[int], today: dt.date) -> tuple[int, int]:
+    """Mark the steps of `ids` still not done nor late (a step done meanwhile is not)."""
+    steps = list(
+        CaseStep.objects.select_for_update()
+        .filter(pk__in=ids, done_on__isnull=True, late_since__isnull=True)
+        .values_list("pk", "case_id", "kind")
+    )
+    CaseStep.objects.filter(pk__in=[s[0] for s in steps]).update(late_since=today)
+    now = _db_now()
+    bulk.insert_rows(
+        CaseEvent,
+        ["case", "kind", "on", "step", "note", "at"],
+        [
+            (case_id, EventKind.STEP_LATE.value, today, kind, "", now)
+            for _pk, case_id, kind in steps
+        ],
+    )
+    by_case: dict[int, list[int]] = {}
+    for case_id, user_id in CaseAssignment.objects.filter(
+        case_id__in={s[1] for s in steps}, end__isnull=True
+    ).values_list("case_id", "user_id"):
+        by_case.setdefault(case_id, []).append(user_id)
+    # A step late again (its deadline moved) may have had its alert already.
+    known = set(
+        CaseAlert.objects.filter(step_id__in=[s[0] for s in steps]).values_list(
+            "step_id", "user_id"
+        )
+    )
+    alerts = [
+        (u, case_id, pk, today)
+        for pk, case_id, _kind in steps
+        for u in by_case.get(case_id, [])
+        if (pk, u) not in known
+    ]
+    bulk.insert_rows(CaseAlert, ["user", "case", "step", "created_on"], alerts)
+    return len(steps), len(alerts)
 
 
 def run_nightly(*, today: dt.date, cfg: rules.AutoRules) -> NightlyResult:

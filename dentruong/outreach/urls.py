@@ -9,6 +9,7 @@ urlpatterns = [
     path("cases/<int:pk>/step/", views.case_step, name="case-step"),
     path("cases/<int:pk>/visit/", views.case_visit, name="case-visit"),
     path("cases/<int:pk>/close/", views.case_close, name="case-close"),
+    path("cases/<int:pk>/support/", views.case_support, name="case-support"),
     path("students/<int:pk>/case/", views.student_case_open, name="student-case-open"),
     path("children/<int:pk>/case/", views.child_case_open, name="child-case-open"),
     path("students/<int:pk>/support/", views.student_support, name="student-support"),
