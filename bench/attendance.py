@@ -74,6 +74,7 @@ PG_DB = "bench_attendance"
 PG_SETTINGS = {"random_page_cost": "1.1", "effective_cache_size": "16GB", "work_mem": "64MB"}
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 PASSWORD = "Bench-DiemDanh-2026!"
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # the bench officers' authenticator app
 SEED = 20261122
 
 SCHOOL_CLASSES = 30
@@ -124,9 +125,12 @@ def pg_admin(sql: str, url: str) -> None:
 
 
 class Database:
-    """A fresh database for one workload, and the environment that points at it."""
+    """A fresh database for one workload, and the environment that points at it (a copy
+    of `template` if given: a SQLite file, or a PostgreSQL database's name)."""
 
-    def __init__(self, kind: str, directory: str, name: str, pg_admin_url: str) -> None:
+    def __init__(
+        self, kind: str, directory: str, name: str, pg_admin_url: str, template: str = ""
+    ) -> None:
         self.kind = kind
         self.env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SQLITE_PATH")}
         self.env["PYTHONUNBUFFERED"] = "1"
@@ -135,12 +139,17 @@ class Database:
         if kind == "sqlite":
             self.where = os.path.join(directory, f"{name}.sqlite3")
             self.env["SQLITE_PATH"] = self.where
+            if template:
+                shutil.copyfile(template, self.where)
         else:
             self.db = f"{PG_DB}_{name}"
             self.where = re.sub(r"/[^/]*$", f"/{self.db}", pg_admin_url)
             self.env["DATABASE_URL"] = self.where
             pg_admin(f"DROP DATABASE IF EXISTS {self.db} WITH (FORCE)", pg_admin_url)
-            pg_admin(f"CREATE DATABASE {self.db}", pg_admin_url)
+            pg_admin(
+                f"CREATE DATABASE {self.db}" + (f" TEMPLATE {template}" if template else ""),
+                pg_admin_url,
+            )
             for name, value in PG_SETTINGS.items():
                 pg_admin(f"ALTER DATABASE {self.db} SET {name} = '{value}'", pg_admin_url)
 
@@ -177,6 +186,76 @@ class Database:
         import django
 
         django.setup()
+
+
+# --- The province, built once and copied ----------------------------------------------------
+
+TEMPLATES = Path(os.environ.get("BENCH_TEMPLATES", "/var/tmp/dentruong-bench"))
+
+
+def _template_key(students: int, term: bool) -> str:
+    """What the province's rows depend on: the demo builder's and the history's code."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / "dentruong" / "demo").rglob("*.py")):
+        digest.update(path.read_bytes())
+    return f"{students}_{'term' if term else 'demo'}_{digest.hexdigest()[:10]}"
+
+
+def province_database(
+    kind: str, directory: str, name: str, students: int, *, term: bool, pg_admin_url: str
+) -> tuple[Database, dict[str, Any]]:
+    """A fresh database holding the demo province (`load_demo --students N --no-history`,
+    and one term of roll calls if `term`), copied from a template kept between runs (a
+    SQLite file under BENCH_TEMPLATES; a PostgreSQL database bench_tpl_<key>), built
+    here the first time, then migrated. Returns the database and how its rows came."""
+    key = _template_key(students, term)
+    if kind == "sqlite":
+        TEMPLATES.mkdir(parents=True, exist_ok=True)
+        template = str(TEMPLATES / f"province_{key}.sqlite3")
+        exists = os.path.exists(template) and os.path.exists(template + ".json")
+    else:
+        template = f"bench_tpl_{key}"
+        import psycopg
+
+        with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+            exists = bool(
+                conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [template]).fetchone()
+            )
+    info_path = TEMPLATES / f"{template.rsplit('/', 1)[-1]}.json"
+    if not exists:
+        started = time.perf_counter()
+        if kind == "sqlite":
+            build = Database(kind, str(TEMPLATES), f"province_{key}", pg_admin_url)
+        else:
+            build = Database(kind, directory, f"build_{key}", pg_admin_url)
+        build.manage("migrate", "--noinput", "-v", "0")
+        build.manage("load_units")
+        demo_seconds, _ = build.manage("load_demo", "--students", str(students), "--no-history")
+        info: dict[str, Any] = {"demo_load_seconds": round(demo_seconds, 1)}
+        if term:
+            _, out = build.manage(
+                "shell",
+                "-c",
+                "import json; from bench.attendance import load_term; "
+                "print(json.dumps(load_term()))",
+            )
+            info["term_load"] = json.loads(out.strip().splitlines()[-1])
+        info["build_seconds"] = round(time.perf_counter() - started, 1)
+        if kind == "sqlite":
+            with sqlite3.connect(build.where) as conn:
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        else:
+            pg_admin(f"ALTER DATABASE {build.db} RENAME TO {template}", pg_admin_url)
+        TEMPLATES.mkdir(parents=True, exist_ok=True)
+        info_path.write_text(json.dumps(info))
+    info = json.loads(info_path.read_text()) | {"template": template, "reused": exists}
+    db = Database(kind, directory, name, pg_admin_url, template=template)
+    started = time.perf_counter()
+    db.manage("migrate", "--noinput", "-v", "0")
+    info["copy_migrate_seconds"] = round(time.perf_counter() - started, 1)
+    return db, info
 
 
 def close_django() -> None:
@@ -243,6 +322,17 @@ class Server:
         return err or ""
 
 
+def give_authenticator(user: Any) -> None:
+    """The bench's authenticator app (TOTP_SECRET) for an officer, who logs in with a code."""
+    from django.utils import timezone
+
+    from dentruong.accounts.models import TOTPDevice
+
+    TOTPDevice.objects.update_or_create(
+        user=user, defaults={"secret": TOTP_SECRET, "confirmed_at": timezone.now(), "last_step": 0}
+    )
+
+
 class Client:
     """A logged-in session on one keep-alive connection (re-opened when the server closes)."""
 
@@ -262,6 +352,20 @@ class Client:
         )
         if status != 302 or "sessionid" not in self.cookies:
             raise SystemExit(f"login of {username} failed ({status})")
+        status, page = self._request("GET", "/login/code/")
+        if status == 200 and b'name="code"' in page:  # an officer: the authenticator's code
+            from dentruong.accounts import totp
+
+            code = totp.hotp(totp.secret_bytes(TOTP_SECRET), totp.time_step(time.time()))
+            form = {"code": code, "csrfmiddlewaretoken": self.cookies["csrftoken"]}
+            status, _ = self._request(
+                "POST",
+                "/login/code/",
+                urllib.parse.urlencode(form),
+                {"Content-Type": "application/x-www-form-urlencoded"},
+            )
+            if status != 302:
+                raise SystemExit(f"login code of {username} refused ({status})")
 
     def _request(
         self, method: str, path: str, body: str | None = None, headers: dict[str, str] | None = None
@@ -594,8 +698,8 @@ def monthly_sheets(db: Database, setup: dict[str, Any]) -> dict[str, Any]:
     urls = {
         "one_class_json": f"/api/v1/classes/{class_id}/attendance-sheet?month={month}",
         "all_30_json": f"/api/v1/schools/{school_id}/attendance-sheets?month={month}",
-        "one_class_xlsx": f"/classes/{class_id}/attendance/{month}.xlsx",
-        "all_30_xlsx": f"/schools/{school_id}/attendance/{month}.xlsx",
+        "one_class_xlsx": f"/classes/{class_id}/attendance/{month}.xlsx?purpose=bench",
+        "all_30_xlsx": f"/schools/{school_id}/attendance/{month}.xlsx?purpose=bench",
     }
     close_django()
     server = Server(db, SERVERS["gunicorn_sync_2_workers"])
@@ -671,6 +775,7 @@ def province_setup() -> dict[str, Any]:
     officer = User.objects.get(username="so.laocai")
     officer.set_password(PASSWORD)
     officer.save(update_fields=["password"])
+    give_authenticator(officer)
     commune = School.objects.filter(commune__code="02683").values_list("commune_id", flat=True)[0]
     class_ids = list(
         SchoolClass.objects.filter(school_year__start_year=2026)
@@ -809,18 +914,13 @@ def province_reports(port: int, setup: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def province_workload(db: Database, students: int) -> dict[str, Any]:
-    db.manage("migrate", "--noinput", "-v", "0")
-    db.manage("load_units")
-    demo_seconds, _ = db.manage("load_demo", "--students", str(students), "--no-history")
+def province_workload(db: Database, students: int, built: dict[str, Any]) -> dict[str, Any]:
     db.django()
-    term = load_term()
     setup = province_setup()
     close_django()
     out: dict[str, Any] = {
         "students": students,
-        "demo_load_seconds": round(demo_seconds, 1),
-        "term_load": term,
+        "province_rows": built,
         "server_clock": PROVINCE_CLOCK,
         "servers": {},
     }
@@ -924,13 +1024,23 @@ def main() -> None:
                 result["engine"] = part["engine"]
                 result[workload] = part[workload]
         else:
-            db = Database(args.db, directory, args.workload, args.pg_admin_url)
+            if args.workload == "school":
+                db = Database(args.db, directory, args.workload, args.pg_admin_url)
+            else:
+                db, built = province_database(
+                    args.db,
+                    directory,
+                    args.workload,
+                    args.students,
+                    term=True,
+                    pg_admin_url=args.pg_admin_url,
+                )
             try:
                 result["engine"] = engine_version(db)
                 if args.workload == "school":
                     result["school"] = school_workload(db)
                 else:
-                    result["province"] = province_workload(db, args.students)
+                    result["province"] = province_workload(db, args.students, built)
             finally:
                 if "django" in sys.modules:
                     close_django()

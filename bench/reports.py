@@ -36,7 +36,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import attendance as bench_attendance
-from bench.attendance import Database, close_django, engine_version, load_term
+from bench.attendance import close_django, engine_version, province_database
 
 VN = bench_attendance.VN
 DUE = dt.datetime(2027, 1, 11, 10, 0, tzinfo=VN)
@@ -138,16 +138,12 @@ def main() -> None:
         "cpus": os.cpu_count(),
         "targets": TARGETS,
     }
-    db = Database(args.db, directory, "reports", args.pg_admin_url)
+    db, result["province_rows"] = province_database(
+        args.db, directory, "reports", args.students, term=True, pg_admin_url=args.pg_admin_url
+    )
     try:
         result["engine"] = engine_version(db)
-        db.manage("migrate", "--noinput", "-v", "0")
-        db.manage("load_units")
-        result["demo_load_s"] = round(
-            db.manage("load_demo", "--students", str(args.students), "--no-history")[0], 1
-        )
         db.django()
-        result["term_load"] = load_term()
         result |= workload()
     finally:
         if "django" in sys.modules:

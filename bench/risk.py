@@ -46,13 +46,11 @@ def peak_mb() -> float:
 
 def province(kind: str, students: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-risk-") as tmp:
-        db = att.Database(kind, tmp, "risk", att.PG_ADMIN_URL)
+        db, built = att.province_database(
+            kind, tmp, "risk", students, term=True, pg_admin_url=att.PG_ADMIN_URL
+        )
         try:
-            db.manage("migrate", "--noinput", "-v", "0")
-            db.manage("load_units")
-            demo_seconds, _ = db.manage("load_demo", "--students", str(students), "--no-history")
             db.django()
-            term = att.load_term()
             from dentruong.demo.history import load_roll_calls
             from dentruong.risk import services
             from dentruong.risk.models import RiskAssessment
@@ -76,8 +74,7 @@ def province(kind: str, students: int) -> dict[str, Any]:
             return {
                 "database": att.engine_version(db),
                 "students": students,
-                "demo_load_seconds": round(demo_seconds, 1),
-                "term_load": term,
+                "province_rows": built,
                 "as_of": AS_OF.isoformat(),
                 "province": {
                     **full.as_dict(),

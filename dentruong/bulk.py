@@ -29,6 +29,7 @@ def insert_rows(model: type[Model], fields: Sequence[str], rows: Sequence[Sequen
     """Insert `rows` (tuples in the order of `fields`) into `model`'s table."""
     if not rows:
         return 0
+    _refuse_plain_text(model, fields, rows)
     qn = connection.ops.quote_name
     columns = ", ".join(qn(column(model, f)) for f in fields)
     table = qn(model._meta.db_table)
@@ -43,3 +44,14 @@ def insert_rows(model: type[Model], fields: Sequence[str], rows: Sequence[Sequen
             for i in range(0, len(rows), BATCH):
                 cursor.executemany(sql, rows[i : i + BATCH])
     return len(rows)
+
+
+def _refuse_plain_text(
+    model: type[Model], fields: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """Encrypted columns (people.fields.EncryptedTextField) take stored values only: a
+    plain value here would be written as is (people.services.sensitive_fact_row)."""
+    for i, name in enumerate(fields):
+        f: Any = model._meta.get_field(name)
+        if getattr(f, "encrypted", False) and not all(f.is_stored_form(r[i]) for r in rows):
+            raise ValueError(f"{model._meta.label}.{name}: encrypt values before insert_rows")

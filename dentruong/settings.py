@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -25,13 +26,26 @@ def envint(name: str, default: int) -> int:
 
 
 DEBUG = envbool("DEBUG", "false")
-SECRET_KEY = os.getenv("SECRET_KEY", "")
-if not SECRET_KEY:
-    if not (DEBUG or envbool("DENTRUONG_DEV", "true")):
-        raise RuntimeError("SECRET_KEY must be set in production")
-    SECRET_KEY = "dev-only-insecure-key-not-for-production"
-
-ALLOWED_HOSTS = os.getenv("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
+# DJANGO_ENV=production (DENTRUONG_DEV=0 means the same): a real SECRET_KEY and
+# ALLOWED_HOSTS are required, DEBUG is refused, HTTPS is enforced ("Security" below,
+# docs/decisions/0011-accounts-security.md). Anything else is a developer's machine.
+PRODUCTION = os.getenv("DJANGO_ENV", "").strip().lower() == "production" or not envbool(
+    "DENTRUONG_DEV", "true"
+)
+DEV_SECRET_KEY = "dev-only-insecure-key-not-for-production"
+SECRET_KEY = os.getenv("SECRET_KEY", "") or ("" if PRODUCTION else DEV_SECRET_KEY)
+_DEV_HOSTS = "" if PRODUCTION else "127.0.0.1,localhost,testserver"
+ALLOWED_HOSTS = [h.strip() for h in os.getenv("ALLOWED_HOSTS", _DEV_HOSTS).split(",") if h.strip()]
+if PRODUCTION:
+    if DEBUG:
+        raise ImproperlyConfigured("DEBUG must be off in production (DJANGO_ENV=production).")
+    if len(SECRET_KEY) < 50 or SECRET_KEY == DEV_SECRET_KEY:
+        raise ImproperlyConfigured(
+            "Set SECRET_KEY to a random value of 50+ characters in production, e.g. "
+            "python -c 'import secrets; print(secrets.token_urlsafe(64))'."
+        )
+    if not ALLOWED_HOSTS:
+        raise ImproperlyConfigured("Set ALLOWED_HOSTS (the site's host names) in production.")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -54,12 +68,15 @@ INSTALLED_APPS = [
     "dentruong.risk",
     "dentruong.reports",
     "dentruong.outreach",
+    "dentruong.audit",
+    "dentruong.privacy",
     "dentruong.front",
     "dentruong.demo",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "dentruong.accounts.middleware.SecurityHeadersMiddleware",  # CSP, Permissions-Policy
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "dentruong.front.middleware.VietnameseFirstMiddleware",
@@ -67,6 +84,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "dentruong.accounts.middleware.SessionPolicyMiddleware",  # idle expiry, forced change
+    "dentruong.audit.middleware.AuditMiddleware",  # every change; the "why" of exports
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -132,11 +151,12 @@ AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
-        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "NAME": "dentruong.accounts.validators.MinimumLengthValidator",
         "OPTIONS": {"min_length": 10},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "dentruong.accounts.validators.NotOnlyUsernameOrPhoneValidator"},
 ]
 
 LOGIN_URL = "login"
@@ -156,14 +176,56 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
-# --- Security -------------------------------------------------------------------------
+# --- Security (docs/decisions/0011-accounts-security.md) -------------------------------
+# Sessions end SESSION_COOKIE_AGE seconds after logging in, or after this many minutes
+# without a request: officers and administrators (who see a commune or more) sooner than
+# school staff and partners (accounts/middleware.py).
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", 8 * 3600)
-SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", "false")
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_IDLE_MINUTES = envint("SESSION_IDLE_MINUTES", 30)
+SESSION_IDLE_MINUTES_SCHOOL = envint("SESSION_IDLE_MINUTES_SCHOOL", 120)
+SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", "true" if PRODUCTION else "false")
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE  # not HttpOnly: rollcall.js reads the token
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# HTTPS: on by default in production. HSTS for a year, subdomains and the preload flag
+# included unless turned off (the flag alone submits nothing to the browsers' list).
+SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", "true" if PRODUCTION else "false")
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 365 * 24 * 3600 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", "true")
+SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", "true")
+# Behind a reverse proxy that terminates TLS: the header it sets, e.g. X-Forwarded-Proto
+# (its value must then be "https" for HTTPS). Only if the proxy always sets it.
+if os.getenv("SECURE_PROXY_SSL_HEADER"):
+    SECURE_PROXY_SSL_HEADER = (
+        "HTTP_" + os.environ["SECURE_PROXY_SSL_HEADER"].strip().upper().replace("-", "_"),
+        "https",
+    )
+CSRF_TRUSTED_ORIGINS = [o for o in os.getenv("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
+# Sent on every response (accounts.middleware.SecurityHeadersMiddleware). Scripts and
+# styles from our own static files only: no inline <script>, style="" or onclick="".
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; worker-src 'self'; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+PERMISSIONS_POLICY = (
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), "
+    "bluetooth=(), magnetometer=(), gyroscope=(), accelerometer=()"
+)
+# Login throttle (accounts/throttle.py): LOGIN_FAILURE_LIMIT failures for one username,
+# or LOGIN_IP_FAILURE_LIMIT from one address (behind a proxy: AUDIT_TRUSTED_PROXIES),
+# within the window lock it for LOGIN_LOCKOUT_MINUTES (HTTP 429). Codes of the second step
+# count like passwords. Counted in the database: across gunicorn workers and servers.
+LOGIN_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_IP_FAILURE_LIMIT = envint("LOGIN_IP_FAILURE_LIMIT", 30)
+LOGIN_FAILURE_WINDOW_MINUTES = envint("LOGIN_FAILURE_WINDOW_MINUTES", 15)
+LOGIN_LOCKOUT_MINUTES = envint("LOGIN_LOCKOUT_MINUTES", 15)
+# Minutes allowed between a right password and the code of the second step.
+LOGIN_PENDING_MINUTES = envint("LOGIN_PENDING_MINUTES", 5)
+# The name authenticator apps show next to the code.
+TOTP_ISSUER = os.getenv("TOTP_ISSUER", "Đến Trường")
 
 # --- Product knobs --------------------------------------------------------------------
 # Page size of lists (students, children). Kept small: a teacher's phone on 3G.
@@ -226,3 +288,29 @@ RISK_RULES: dict[str, float] = {}
 
 # Outreach: open mentor–student pairs allowed per mentor (seeds/000: 1 to 3 students).
 OUTREACH_MENTEE_LIMIT = envint("OUTREACH_MENTEE_LIMIT", 3)
+
+# --- Audit log (dentruong/audit, docs/decisions/0010) ------------------------------------
+# Reverse proxies whose X-Forwarded-For is believed (IPs or networks, comma-separated, e.g.
+# "127.0.0.1,10.0.0.0/8"): the audit log then records the client's address the proxy saw.
+# Empty: REMOTE_ADDR as is.
+AUDIT_TRUSTED_PROXIES = [p for p in os.getenv("AUDIT_TRUSTED_PROXIES", "").split(",") if p.strip()]
+
+# --- Encryption at rest (dentruong/lib/crypto.py, docs/decisions/0012) ------------------
+# Sensitive facts (poverty, disability, health) are stored AES-256-GCM encrypted. Comma-
+# separated keys (urlsafe base64 of 32 bytes: `manage.py rotate_encryption_key --new-key`
+# prints one): the FIRST encrypts, ALL decrypt. Rotate: put a new key first, keep the old
+# ones after it, run `manage.py rotate_encryption_key`, then drop the old keys. Empty: a
+# key derived from SECRET_KEY (development only; `manage.py check --deploy` refuses it).
+FIELD_ENCRYPTION_KEYS = [k for k in os.getenv("FIELD_ENCRYPTION_KEYS", "").split(",") if k.strip()]
+
+# --- Personal data: rights requests and retention (dentruong/privacy, decision 0012) ----
+# How long the retention rules keep data (`manage.py apply_retention`): overrides of the
+# defaults of dentruong.privacy.retention.RULES by rule name, in the rule's unit (days;
+# years for resident_children), e.g. {"notice_texts": 60}.
+RETENTION_RULES: dict[str, int] = {}
+# Extra days off of the civil service (ISO dates, e.g. the day next to 2/9 decided each
+# year) counted when a rights request's 2-working-day deadline is computed; the built-in
+# table is dentruong.privacy.holidays.PUBLIC_HOLIDAYS.
+PUBLIC_HOLIDAYS_EXTRA: list[str] = [
+    d for d in os.getenv("PUBLIC_HOLIDAYS_EXTRA", "").split(",") if d.strip()
+]

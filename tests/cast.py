@@ -15,9 +15,14 @@ neighbouring Xã Y Tý (02701) whose officer, Oscar the outsider, must see nothi
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass
 
-from dentruong.accounts.models import Membership, Role, User
+from django.utils import timezone
+
+from dentruong.accounts import totp
+from dentruong.accounts.models import Membership, Role, TOTPDevice, User
+from dentruong.accounts.selectors import requires_two_factor
 from dentruong.enrollment.services import enroll_student
 from dentruong.lib.national_id import make_national_id
 from dentruong.orgs.models import (
@@ -36,12 +41,23 @@ from dentruong.people.models import Household, ResidentChild, Student
 from dentruong.people.services import add_guardian, create_resident_child, create_student
 
 PASSWORD = "correct-horse-battery-staple-9"
+# The authenticator app of the users whose role requires one (province and commune
+# officers, the administrator, Oscar): `totp_code(username)` gives its current code.
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 
 def unit(kind: str, code: str, name: str, parent: OrgUnit | None, code_set: str) -> OrgUnit:
     node = OrgUnit.child_of(parent, kind=kind, code=code, code_set=code_set, name=name)
     node.save()
     return node
+
+
+def totp_code(username: str) -> str:
+    """The code the user's authenticator app shows now, or the next one if now's was used
+    already (a code is good once)."""
+    device = TOTPDevice.objects.get(user__username=username)
+    step = max(totp.time_step(time.time()), (device.last_step or 0) + 1)
+    return totp.hotp(totp.secret_bytes(device.secret), step)
 
 
 def make_user(username: str, full_name: str) -> User:
@@ -151,6 +167,11 @@ def build_cast() -> Cast:
     )
     M.create(user=users["admin"], role=Role.ADMIN)
     M.create(user=users["outsider"], role=Role.COMMUNE_OFFICER, unit=other_commune)
+    for user in users.values():
+        if requires_two_factor(user):
+            TOTPDevice.objects.create(
+                user=user, secret=TOTP_SECRET, confirmed_at=timezone.now(), last_step=0
+            )
 
     household = Household.objects.create(village=village, head_name="Đặng Văn Sử")
     add_guardian(

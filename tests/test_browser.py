@@ -7,8 +7,9 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from dentruong.accounts.models import TOTPDevice
 from tests.browser import PHONE
-from tests.cast import PASSWORD, Cast, build_cast
+from tests.cast import PASSWORD, Cast, build_cast, totp_code
 
 pytestmark = pytest.mark.browser
 
@@ -31,6 +32,11 @@ def log_in(page: Page, base: str, username: str) -> None:
     page.get_by_label("Tên đăng nhập").fill(username)
     page.get_by_label("Mật khẩu").fill(PASSWORD)
     page.get_by_role("button", name="Đăng nhập").click()
+    if TOTPDevice.objects.filter(user__username=username).exists():
+        # officers: the second step, the code of their authenticator app (tests/cast.py)
+        expect(page).to_have_url(f"{base}/login/code/")
+        page.get_by_test_id("code").fill(totp_code(username))
+        page.get_by_test_id("code").press("Enter")
     expect(page.locator("h1")).to_contain_text("Xin chào")
 
 

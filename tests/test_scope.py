@@ -24,6 +24,7 @@ from dentruong.outreach.tests.factories import (
     programme,
     village_meeting,
 )
+from dentruong.privacy.tests.factories import answered_access_request, rights_request
 from dentruong.reports.tests.factories import submission, weekly_schedule
 from dentruong.risk.tests.factories import risk_flag
 from tests.cast import PASSWORD, Cast
@@ -32,6 +33,10 @@ from tests.cast import PASSWORD, Cast
 NO_DATA = {
     "login",
     "logout",
+    "login-code",  # the pending user's own second step (dentruong/accounts/tests)
+    "login-enrol",  # the pending user's own authenticator app
+    "admin-login",  # a redirect to "login"
+    "recovery-codes",  # POST: the requester's own new codes (accounts/tests/test_views.py)
     "set_language",
     "api-v1:openapi-json",
     "api-v1:openapi-view",
@@ -54,6 +59,8 @@ OBJECT_ROUTES: dict[str, tuple[Callable[[Cast], dict[str, Any]], str]] = {
     "api-v1:unit_meetings": (lambda c: {"unit_id": c.commune.pk}, "commune_officer"),
     "api-v1:partner_list": (lambda c: {"list_id": partner_list(c).pk}, "partner"),
     "student-detail": (lambda c: {"pk": c.student.pk}, "teacher"),
+    "student-access": (lambda c: {"pk": c.student.pk}, "school_leader"),
+    "child-access": (lambda c: {"pk": c.child.pk}, "commune_officer"),
     "student-edit": (lambda c: {"pk": c.student.pk}, "school_leader"),
     "class-roster": (lambda c: {"pk": c.class_3a.pk}, "teacher"),
     "roll-call": (lambda c: {"pk": c.class_3a.pk}, "teacher"),
@@ -143,12 +150,24 @@ OBJECT_ROUTES: dict[str, tuple[Callable[[Cast], dict[str, Any]], str]] = {
         lambda c: {"submission_id": submission(c).pk},
         "commune_officer",
     ),
+    "rights-request-detail": (lambda c: {"pk": rights_request(c).pk}, "school_leader"),
+    "rights-request-export": (lambda c: {"pk": answered_access_request(c).pk}, "school_leader"),
+    "student-rights-request": (lambda c: {"pk": c.student.pk}, "school_leader"),
+    "child-rights-request": (lambda c: {"pk": c.child.pk}, "commune_officer"),
+}
+# Query strings an insider's GET needs: the API's exports of names want a purpose (422
+# without; the pages answer the "why" form, 200). The outsider still gets 404 first.
+QUERIES = {
+    "api-v1:export_class_api": "?purpose=Ki%E1%BB%83m+tra",
+    "api-v1:export_school_api": "?purpose=Ki%E1%BB%83m+tra",
+    "api-v1:export_children_api": "?purpose=Ki%E1%BB%83m+tra",
 }
 # POST-only object routes: the outsider's write must 404 and change nothing.
 POST_ROUTES: dict[str, Callable[[Cast], dict[str, Any]]] = {
     "case-step": lambda c: {"pk": open_case(c).pk},
     "case-visit": lambda c: {"pk": open_case(c).pk},
     "case-close": lambda c: {"pk": open_case(c).pk},
+    "case-support": lambda c: {"pk": open_case(c).pk},
     "student-case-open": lambda c: {"pk": c.student.pk},
     "child-case-open": lambda c: {"pk": c.child.pk},
     "programme-deliver": lambda c: {"pk": programme(c).pk},
@@ -168,6 +187,7 @@ POST_ROUTES: dict[str, Callable[[Cast], dict[str, Any]]] = {
     "api-v1:clear_risk_flag": lambda c: {"flag_id": risk_flag(c).pk},
     "match-accept": lambda c: {"pk": pending_match(c).pk},
     "match-reject": lambda c: {"pk": pending_match(c).pk},
+    "rights-request-act": lambda c: {"pk": rights_request(c).pk},
 }
 # name → (the user who sees our rows, text of one of our rows)
 LIST_ROUTES: dict[str, str] = {
@@ -192,6 +212,8 @@ LIST_ROUTES: dict[str, str] = {
     "api-v1:confirm_transfer": "school_leader",
     "api-v1:decline_transfer": "school_leader",
     "home": "commune_officer",
+    "account-security": "commune_officer",  # the requester's own account only
+    "password-change": "commune_officer",
     "student-list": "commune_officer",
     "student-create": "commune_officer",
     "children-list": "commune_officer",
@@ -214,6 +236,7 @@ LIST_ROUTES: dict[str, str] = {
     "api-v1:list_report_schedules": "commune_officer",
     "api-v1:create_report_schedule": "commune_officer",
     "api-v1:submit_report": "school_leader",
+    "rights-requests": "commune_officer",
 }
 # POST-only API routes (JSON body) among LIST_ROUTES: not fetched with GET below; their
 # scope tests are test_api_create_is_scoped, test_notice_consent_writes_are_scoped and
@@ -274,7 +297,7 @@ def test_every_route_has_a_case() -> None:
 @pytest.mark.parametrize("name", sorted(OBJECT_ROUTES))
 def test_outsider_gets_404_and_insider_gets_it(cast: Cast, client: Client, name: str) -> None:
     kwargs, insider = OBJECT_ROUTES[name]
-    url = reverse(name, kwargs=kwargs(cast))
+    url = reverse(name, kwargs=kwargs(cast)) + QUERIES.get(name, "")
     login(client, cast.outsider.username)
     assert client.get(url).status_code == 404
     client.logout()

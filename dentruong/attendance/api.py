@@ -36,6 +36,7 @@ from dentruong.attendance.services import (
     SubmitResult,
     local_today,
 )
+from dentruong.audit.exports import export_stamp, record_export
 from dentruong.orgs.access import get_school_for_user, get_unit_for_user
 from dentruong.orgs.models import OrgUnit
 from dentruong.people.access import students_for_user
@@ -1039,6 +1040,10 @@ def class_attendance_sheet(
     if isinstance(month_start, dict):
         return Status(422, month_start)
     found = sheet.monthly_sheet(school_class, month_start, today=local_today())
+    stamp = export_stamp(
+        request, object_type="class", object_id=class_id, detail="json", names=False
+    )
+    record_export(stamp, rows=len(found.rows))
     return _sheet_json(_sheet_out(found, sheet.cell_legend()))
 
 
@@ -1061,6 +1066,10 @@ def school_attendance_sheets(
         return Status(403, _no_marks())
     legend = sheet.cell_legend()
     sheets = sheet.monthly_sheets(classes, month_start, today=local_today())
+    stamp = export_stamp(
+        request, object_type="school", object_id=school.pk, detail="json", names=False
+    )
+    record_export(stamp, rows=sum(len(one.rows) for one in sheets))
     return _sheet_json(
         {
             "school_id": school.pk,

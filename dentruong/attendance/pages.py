@@ -42,6 +42,7 @@ from dentruong.attendance.sheet import (
     sheets_workbook,
     weekday_labels,
 )
+from dentruong.audit.exports import export_stamp, record_export
 from dentruong.lib import vntext
 from dentruong.orgs.access import get_school_for_user, get_unit_for_user
 from dentruong.orgs.models import LEVEL_GRADES, OrgUnit, School, Session, UnitKind
@@ -151,9 +152,12 @@ def attendance_sheet_xlsx(request: HttpRequest, pk: int, month: str) -> HttpResp
         first = parse_month(month)
     except BadMonth as bad:
         return _bad_month(request, bad)
+    stamp = export_stamp(request, object_type="class", object_id=school_class.pk, detail="xlsx")
     sheet = monthly_sheet(school_class, first, today=local_today())
     name = f"diem-danh-{_slug(school_class.name)}-{first:%Y-%m}.xlsx"
-    return _xlsx_response(sheets_workbook([sheet]), name)
+    body = sheets_workbook([sheet], stamp=stamp)
+    record_export(stamp)
+    return _xlsx_response(body, name)
 
 
 @login_required
@@ -168,9 +172,12 @@ def school_attendance_xlsx(request: HttpRequest, pk: int, month: str) -> HttpRes
     school, classes = school_classes_for_sheets(request.user, pk, first)
     if not can_read_marks(request.user):
         return _forbidden(request, _("You may not see the marks of this class."))
+    stamp = export_stamp(request, object_type="school", object_id=school.pk, detail="xlsx")
     sheets = monthly_sheets(classes, first, today=local_today())
     name = f"diem-danh-{_slug(school.name)}-{first:%Y-%m}.xlsx"
-    return _xlsx_response(sheets_workbook(sheets), name)
+    body = sheets_workbook(sheets, stamp=stamp)
+    record_export(stamp)
+    return _xlsx_response(body, name)
 
 
 # --- The leaders' pages of a unit (province, commune, school) -------------------------------

@@ -36,7 +36,9 @@ from dentruong.attendance.access import AnyUser
 from dentruong.attendance.models import Absence, AbsenceCode, ClassDaySummary
 from dentruong.attendance.rates import school_year_of
 from dentruong.attendance.selectors import Calendars, scope_calendars
+from dentruong.audit.exports import ExportStamp
 from dentruong.enrollment.models import Enrollment
+from dentruong.lib.xlsx import text_cell
 from dentruong.orgs.access import classes_for_user, get_school_for_user
 from dentruong.orgs.calendar import CalendarSpec
 from dentruong.orgs.models import School, SchoolClass
@@ -483,15 +485,26 @@ def sheet_titles(names: Sequence[str]) -> list[str]:
     return out
 
 
-def sheets_workbook(sheets: Sequence[Sheet], titles: Sequence[str] | None = None) -> bytes:
-    """An .xlsx file with one worksheet per sheet (openpyxl, write-only: rows are streamed)."""
+def sheets_workbook(
+    sheets: Sequence[Sheet],
+    titles: Sequence[str] | None = None,
+    *,
+    stamp: ExportStamp | None = None,
+) -> bytes:
+    """An .xlsx file with one worksheet per sheet (openpyxl, write-only: rows are streamed).
+    `stamp`: who exported it, when and why, under each sheet and in the file's properties."""
     from openpyxl import Workbook
 
     book = Workbook(write_only=True)
     styles = _XlsxStyles()
     names = titles or sheet_titles([s.class_name for s in sheets])
     for sheet, title in zip(sheets, names, strict=True):
-        _write_sheet(book.create_sheet(title=title), sheet, styles)
+        ws = book.create_sheet(title=title)
+        _write_sheet(ws, sheet, styles)
+        if stamp is not None:
+            stamp.write(ws, rows=len(sheet.rows))
+    if stamp is not None:
+        stamp.mark(book)
     if not sheets:
         book.create_sheet(title=_("No class"))
     buffer = io.BytesIO()
@@ -590,7 +603,7 @@ def _write_sheet(ws: Any, sheet: Sheet, st: _XlsxStyles) -> None:
     ws.append(weekday_row)
 
     for number, row in enumerate(sheet.rows, start=1):
-        line = [number, row.full_name]
+        line = [number, text_cell(ws, row.full_name)]  # a name, never a formula
         for i, value in enumerate(row.cells):
             if offs[i] or value == PRESENT or not value:
                 line.append(None)  # grey columns: the header's; present: left empty
@@ -600,7 +613,7 @@ def _write_sheet(ws: Any, sheet: Sheet, st: _XlsxStyles) -> None:
                 line.append(cell(value, fill=st.missing, center=True))
             else:
                 line.append(cell(value, center=True))
-        line += [row.excused, row.unexcused, row.late, _row_note(row)]
+        line += [row.excused, row.unexcused, row.late, text_cell(ws, _row_note(row))]
         ws.append(line)
 
     enrolled = [cell(None), cell(_("Enrolled (sĩ số)"), st.bold)]

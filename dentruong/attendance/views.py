@@ -60,7 +60,15 @@ AHEAD_DAYS = 31  # upcoming school days the page carries, for a page kept offlin
 ABSENT = (AbsenceCode.EXCUSED, AbsenceCode.UNEXCUSED)
 # The htmx file that base.html's {% htmx_script %} loads (django-htmx, htmx 2).
 HTMX = "django_htmx/htmx-2.min.js"
-SHELL_FILES = ("css/app.css", "css/rollcall.css", "js/rollcall.js", HTMX)
+# js/visits.js: home visits recorded offline on the outreach pages (see static/sw.js).
+SHELL_FILES = (
+    "css/app.css",
+    "css/rollcall.css",
+    "js/rollcall-early.js",
+    "js/rollcall.js",
+    "js/visits.js",
+    HTMX,
+)
 
 
 # --- days ------------------------------------------------------------------------------
@@ -520,6 +528,9 @@ def _service_worker_source(debug_tick: float) -> str:
         "logout": reverse("logout"),
         # the roll call pages, whatever the class: /classes/<id>/roll-call/
         "pages": "^" + re.escape(reverse("roll-call", args=[0])).replace("/0/", r"/\d+/") + "$",
+        # outreach: the assignee's "my cases" and the case pages it asks to keep
+        "myCases": reverse("my-cases"),
+        "cases": "^" + re.escape(reverse("case-detail", args=[0])).replace("/0/", r"/\d+/") + "$",
     }
     return f"const CONFIG = {json.dumps(config, ensure_ascii=False)};\n{source}"
 

@@ -45,7 +45,8 @@ from django.db import connection, transaction
 from django.db.models import ForeignKey, Max, Model, Q, QuerySet
 from django.utils import timezone
 
-from dentruong.accounts.models import Membership, Role, User
+from dentruong.accounts.models import Membership, Role, TOTPDevice, User
+from dentruong.accounts.selectors import TWO_FACTOR_ROLES
 from dentruong.attendance.models import Absence, ClassDaySummary, RollCall
 from dentruong.bulk import insert_rows
 from dentruong.demo import names as N
@@ -73,7 +74,12 @@ from dentruong.people.models import (
     SensitiveFacts,
     Student,
 )
-from dentruong.people.services import derived_name_fields, name_tokens
+from dentruong.people.services import (
+    SENSITIVE_FACT_FIELDS,
+    derived_name_fields,
+    name_tokens,
+    sensitive_fact_row,
+)
 
 PROVINCE_CODE = "15"
 PROVINCE_NAME = "Tỉnh Lào Cai"
@@ -427,7 +433,7 @@ STUDENT_FIELDS = (
 )
 HOUSEHOLD_FIELDS = ("id", "village", "head_name", "address")
 GUARDIAN_FIELDS = ("household", "full_name", "relationship", "phone")
-FACT_FIELDS = ("student", "poverty", "disability", "health_notes")
+FACT_FIELDS = SENSITIVE_FACT_FIELDS  # rows from people.services.sensitive_fact_row
 TOKEN_FIELDS = ("student", "token")
 ENROLLMENT_FIELDS = ("student", "school_class", "start_date", "end_date")
 EVENT_FIELDS = (
@@ -663,7 +669,14 @@ class PeopleGenerator:
                     rows.placement.append((sid, s_index, child.grade))
                     disability = rng.choice(N.DISABILITIES) if rng.random() < 0.012 else ""
                     health = rng.choice(N.HEALTH_NOTES) if rng.random() < 0.02 else ""
-                    rows.facts.append((sid, poverty, disability, health))
+                    rows.facts.append(
+                        sensitive_fact_row(
+                            student_id=sid,
+                            poverty=poverty,
+                            disability=disability,
+                            health_notes=health,
+                        )
+                    )
                     rows.tokens += [(sid, t) for t in tokens]
                     rows.residents.append(
                         (*census, nid, SURVEY_YEAR, SchoolingStatus.IN_SCHOOL.value, sid, "")
@@ -801,6 +814,9 @@ DEMO_USERS = (
     _DemoUser("admin", "quantri", "QuanTri-DenTruong-26", Role.ADMIN, "Trần Minh Quản"),
     _DemoUser("outsider", "xa.yty", "UBND-YTy-2026!", Role.COMMUNE_OFFICER, "Giàng A Sử"),
 )
+# The demo officers' authenticator key (add it to an authenticator app, or print the
+# current code with `manage.py demo_code <username>`). Demo data only.
+DEMO_TOTP_SECRET = "IRSW4VDSOVXW4ZZNMRSW23ZNGIYDENRB"
 PARTNER_CAMPAIGN = "Tiếp sức đến trường 2026–2027"
 PARTNER_UNTIL = dt.date(2027, 6, 30)
 
@@ -817,6 +833,22 @@ def _unusable_password(rng: random.Random) -> str:
     """Django's unusable-password form ('!' + random), drawn from the seeded stream."""
     alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
     return "!" + "".join(rng.choices(alphabet, k=40))
+
+
+def _retire_or_delete(users: QuerySet[User]) -> None:
+    """Delete the demo users, except those the audit log names: it cannot lose who did
+    what (docs/decisions/0010). Those are retired instead: renamed, deactivated, no
+    password, no longer demo users, so that a new demo can take their usernames."""
+    from dentruong.audit.models import AuditEvent
+
+    named = set(AuditEvent.objects.filter(user__in=users).values_list("user_id", flat=True))
+    for user in users.filter(pk__in=named):
+        user.username = f"{user.username[:120]}~retired-{user.pk}"
+        user.email = ""
+        user.is_active = False
+        user.set_unusable_password()
+        user.save(update_fields=["username", "email", "is_active", "password"])
+    users.exclude(pk__in=named).delete()
 
 
 def demo_logins() -> list[DemoLogin]:
@@ -915,7 +947,7 @@ def delete_demo(stdout: Output) -> None:
         _delete_rows(Guardian.objects.filter(household__village__path__startswith=prefix))
         _delete_rows(Household.objects.filter(village__path__startswith=prefix))
         _delete_rows(SchoolClass.objects.filter(school__unit__path__startswith=prefix))
-        demo_users.delete()
+        _retire_or_delete(demo_users)
         _delete_rows(School.objects.filter(unit__path__startswith=prefix))
         _delete_rows(
             OrgUnit.objects.filter(
@@ -1231,6 +1263,10 @@ def _demo_users(*, province: OrgUnit, communes: dict[str, OrgUnit], stamp: Any) 
                 "expires_on": PARTNER_UNTIL,
             }
         Membership.objects.create(user=user, role=spec.role, unit=unit, **extra)
+        if spec.role in TWO_FACTOR_ROLES:  # officers log in with a code (decision 0011)
+            TOTPDevice.objects.create(
+                user=user, secret=DEMO_TOTP_SECRET, confirmed_at=stamp, last_step=0
+            )
     return made
 
 

@@ -5,7 +5,7 @@ from dentruong.front import views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(template_name="front/login.html"), name="login"),
+    path("", include("dentruong.accounts.urls")),  # login (2 steps), password, account
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("students/", views.student_list, name="student-list"),
     path("students/new/", views.student_create, name="student-create"),
@@ -22,5 +22,7 @@ urlpatterns = [
     path("", include("dentruong.risk.urls")),
     path("", include("dentruong.reports.urls")),
     path("", include("dentruong.mobilization.urls")),
+    path("", include("dentruong.audit.urls")),
     path("outreach/", include("dentruong.outreach.urls")),
+    path("", include("dentruong.privacy.urls")),
 ]

@@ -16,10 +16,12 @@ from django_htmx.middleware import HtmxDetails
 
 from dentruong.accounts.models import Membership, Role, User
 from dentruong.accounts.scopes import scope_for
+from dentruong.audit.requests import record_view_child
 from dentruong.enrollment.access import events_for_student
 from dentruong.enrollment.models import Enrollment
 from dentruong.enrollment.views import student_panel
 from dentruong.lib import vntext
+from dentruong.mobilization.access import sees_family_situation
 from dentruong.orgs.access import (
     classes_for_user,
     get_class_for_user,
@@ -40,6 +42,7 @@ from dentruong.people.access import (
 from dentruong.people.forms import GuardianForm, LinkChildForm, StudentFilterForm, StudentForm
 from dentruong.people.models import Household, SchoolingStatus, SensitiveFacts, Student
 from dentruong.people.selectors import count_capped, search_students
+from dentruong.privacy.views import privacy_panel
 from dentruong.risk.views import risk_panel
 
 current_enrollments = Prefetch(
@@ -143,6 +146,7 @@ def student_list(request: HtmxHttpRequest) -> HttpResponse:
 @login_required
 def student_detail(request: HttpRequest, pk: int) -> HttpResponse:
     student = get_student_for_user(request.user, pk)
+    record_view_child(request, student=student)
     fields = partner_fields(request.user)
     sensitive = can_see_sensitive(request.user, student)
     ctx = {
@@ -161,6 +165,7 @@ def student_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if fields is None:
         ctx |= student_panel(request, student)
         ctx |= risk_panel(request, student)
+        ctx |= privacy_panel(request, student)
     return render(request, "front/student_detail.html", ctx)
 
 
@@ -284,7 +289,10 @@ def children_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def child_detail(request: HttpRequest, pk: int) -> HttpResponse:
     child = get_resident_child_for_user(request.user, pk)
-    return render(request, "front/child_detail.html", {"child": child, "form": LinkChildForm()})
+    record_view_child(request, child=child)
+    family = sees_family_situation(request.user, child.village.path)  # sensitive roles
+    ctx = {"child": child, "form": LinkChildForm(), "family": family}
+    return render(request, "front/child_detail.html", ctx)
 
 
 @login_required

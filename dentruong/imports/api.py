@@ -13,6 +13,7 @@ from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from dentruong.accounts.scopes import scope_for
+from dentruong.audit.exports import export_stamp, record_export
 from dentruong.imports import exports
 from dentruong.imports.access import (
     class_for_import,
@@ -26,6 +27,7 @@ from dentruong.imports.models import ImportBatch, ImportKind
 from dentruong.imports.readers import FileRejected
 from dentruong.imports.services import ImportRefused, Target, confirm_import, preview_import
 from dentruong.imports.views import school_year_for
+from dentruong.mobilization.access import sees_family_situation
 from dentruong.orgs.access import get_class_for_user, get_school_for_user
 from dentruong.orgs.models import SchoolYear
 from dentruong.people.access import resident_children_for_user
@@ -193,26 +195,41 @@ def _xlsx(data: bytes, name: str) -> HttpResponse:
 
 
 @router.get("/classes/{class_id}/students.xlsx", response={200: None, 403: FieldError})
-def export_class_api(request: HttpRequest, class_id: int) -> Any:
+def export_class_api(request: HttpRequest, class_id: int, purpose: str | None = None) -> Any:
+    """The class list; `purpose` (why the list is taken) is required: 422 without it."""
     school_class = get_class_for_user(request.user, class_id)
     if not may_export(request.user):
         return Status(403, {"message": "not allowed to export", "code": "forbidden"})
-    return _xlsx(exports.class_list_xlsx(school_class), f"class-{school_class.pk}")
+    stamp = export_stamp(request, object_type="class", object_id=school_class.pk, detail="xlsx")
+    data = exports.class_list_xlsx(school_class, stamp=stamp)
+    record_export(stamp)
+    return _xlsx(data, f"class-{school_class.pk}")
 
 
 @router.get("/schools/{school_id}/students.xlsx", response={200: None, 403: FieldError})
-def export_school_api(request: HttpRequest, school_id: int, year: int | None = None) -> Any:
+def export_school_api(
+    request: HttpRequest, school_id: int, year: int | None = None, purpose: str | None = None
+) -> Any:
+    """The school's students; `purpose` (why the list is taken) is required: 422 without."""
     school = get_school_for_user(request.user, school_id)
     if not may_export(request.user) or not scope_for(request.user).covers_path(school.unit.path):
         return Status(403, {"message": "not allowed to export", "code": "forbidden"})
     school_year = school_year_for(school, str(year) if year else None)
-    return _xlsx(exports.school_students_xlsx(school, school_year), f"school-{school.pk}")
+    stamp = export_stamp(request, object_type="school", object_id=school.pk, detail="xlsx")
+    data = exports.school_students_xlsx(school, school_year, stamp=stamp)
+    record_export(stamp)
+    return _xlsx(data, f"school-{school.pk}")
 
 
 @router.get("/communes/{commune_id}/children.xlsx", response={200: None, 403: FieldError})
-def export_children_api(request: HttpRequest, commune_id: int) -> Any:
+def export_children_api(request: HttpRequest, commune_id: int, purpose: str | None = None) -> Any:
+    """The commune's register; `purpose` (why the list is taken) is required: 422 without."""
     commune = get_commune_for_user(request.user, commune_id)
     if not may_export(request.user):
         return Status(403, {"message": "not allowed to export", "code": "forbidden"})
     children = resident_children_for_user(request.user).filter(commune=commune)
-    return _xlsx(exports.children_xlsx(commune, children), f"children-{commune.pk}")
+    stamp = export_stamp(request, object_type="unit", object_id=commune.pk, detail="xlsx")
+    family = sees_family_situation(request.user, commune.path)
+    data = exports.children_xlsx(commune, children, stamp=stamp, family=family)
+    record_export(stamp)
+    return _xlsx(data, f"children-{commune.pk}")

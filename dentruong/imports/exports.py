@@ -15,10 +15,12 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
+from dentruong.audit.exports import ExportStamp
 from dentruong.enrollment.models import Enrollment
 from dentruong.imports import columns as C
 from dentruong.imports.parsing import GENDER_TITLES, SCHOOLING_TITLES
 from dentruong.lib.phone import display_phone
+from dentruong.lib.xlsx import text_cell
 from dentruong.orgs.models import OrgUnit, School, SchoolClass, SchoolYear
 from dentruong.people.ethnicity import ETHNICITY_NAMES
 from dentruong.people.models import Gender, Guardian, ResidentChild, SchoolingStatus
@@ -53,7 +55,14 @@ WIDTHS = {C.ROW_NUMBER: 5, C.NATIONAL_ID: 15, C.FAMILY: 20, C.GIVEN: 10, C.BIRTH
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _book(titles: Sequence[str], keys: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+def _book(
+    titles: Sequence[str],
+    keys: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    stamp: ExportStamp | None = None,
+) -> bytes:
+    """`stamp`: who exported, under the table (read back as a row with only an STT:
+    skipped) and in the workbook's properties."""
     wb = Workbook(write_only=True)
     ws: WriteOnlyWorksheet = wb.create_sheet("Danh sách")
     for i, key in enumerate(keys):
@@ -69,6 +78,7 @@ def _book(titles: Sequence[str], keys: Sequence[str], rows: Iterable[Sequence[An
         cell.font = bold
         header.append(cell)
     ws.append(header)
+    n = 0
     for n, row in enumerate(rows, start=1):
         cells: list[Any] = [n]
         for value in row:
@@ -77,8 +87,11 @@ def _book(titles: Sequence[str], keys: Sequence[str], rows: Iterable[Sequence[An
                 cell.number_format = "dd/mm/yyyy"
                 cells.append(cell)
             else:
-                cells.append(value)
+                cells.append(text_cell(ws, value))  # text, never a formula
         ws.append(cells)
+    if stamp is not None:
+        stamp.write(ws, rows=n)
+        stamp.mark(wb)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
@@ -134,26 +147,36 @@ def _student_rows(enrollments: QuerySet[Enrollment]) -> list[list[Any]]:
     return out
 
 
-def class_list_xlsx(school_class: SchoolClass) -> bytes:
+def class_list_xlsx(school_class: SchoolClass, *, stamp: ExportStamp | None = None) -> bytes:
     rows = _student_rows(Enrollment.objects.current().filter(school_class=school_class))
     titles = [
         school_class.school.name,
         f"Danh sách học sinh lớp {school_class.name} · năm học {school_class.school_year}",
     ]
-    return _book(titles, STUDENT_COLUMNS, rows)
+    return _book(titles, STUDENT_COLUMNS, rows, stamp)
 
 
-def school_students_xlsx(school: School, school_year: SchoolYear) -> bytes:
+def school_students_xlsx(
+    school: School, school_year: SchoolYear, *, stamp: ExportStamp | None = None
+) -> bytes:
     rows = _student_rows(
         Enrollment.objects.current().filter(
             school_class__school=school, school_class__school_year=school_year
         )
     )
     titles = [school.name, f"Danh sách học sinh · năm học {school_year}"]
-    return _book(titles, STUDENT_COLUMNS, rows)
+    return _book(titles, STUDENT_COLUMNS, rows, stamp)
 
 
-def children_xlsx(commune: OrgUnit, children: QuerySet[ResidentChild]) -> bytes:
+def children_xlsx(
+    commune: OrgUnit,
+    children: QuerySet[ResidentChild],
+    *,
+    stamp: ExportStamp | None = None,
+    family: bool = False,
+) -> bytes:
+    """`family`: the family situation column, for the roles that see sensitive facts
+    (mobilization.access.sees_family_situation); without it the column is left out."""
     found = children.order_by("village__name", "sort_key", "pk").values_list(
         "national_id",
         "family_and_middle_name",
@@ -169,7 +192,7 @@ def children_xlsx(commune: OrgUnit, children: QuerySet[ResidentChild]) -> bytes:
     rows = [
         [
             nid or "",
-            family,
+            family_name,
             given,
             born,
             year,
@@ -177,9 +200,10 @@ def children_xlsx(commune: OrgUnit, children: QuerySet[ResidentChild]) -> bytes:
             ETHNICITY_NAMES.get(eth, eth),
             village,
             SCHOOLING_TITLES.get(SchoolingStatus(schooling), schooling),
-            notes,
+            *([notes] if family else []),
         ]
-        for nid, family, given, born, year, gender, eth, village, schooling, notes in found
+        for nid, family_name, given, born, year, gender, eth, village, schooling, notes in found
     ]
     titles = [commune.name, "Danh sách trẻ em trong địa bàn (điều tra phổ cập)"]
-    return _book(titles, CHILD_COLUMNS, rows)
+    keys = CHILD_COLUMNS if family else tuple(k for k in CHILD_COLUMNS if k != C.NOTES)
+    return _book(titles, keys, rows, stamp)

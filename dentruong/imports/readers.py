@@ -84,6 +84,17 @@ def _encrypted_message() -> str:
     return _("The file is protected by a password. Remove the password in Excel and retry.")
 
 
+def _damaged_as_rejected(rows: Iterator[tuple[int, list[Any]]]) -> Iterator[tuple[int, list[Any]]]:
+    """Rows are streamed: a sheet's broken XML (or BIFF record) shows only as it is read,
+    after the workbook opened fine. That is a damaged file, not a server error."""
+    try:
+        yield from rows
+    except FileRejected:
+        raise
+    except Exception:  # the readers raise many kinds (ParseError, KeyError, zlib.error…)
+        raise FileRejected("not_excel", _("The file is damaged or not an Excel file.")) from None
+
+
 # --- .xlsx ------------------------------------------------------------------------------
 
 
@@ -167,6 +178,9 @@ class XlsxWorkbook(Workbook):
         return gaps, errors
 
     def rows(self, name: str) -> Iterator[tuple[int, list[Any]]]:
+        return _damaged_as_rejected(self._rows(name))
+
+    def _rows(self, name: str) -> Iterator[tuple[int, list[Any]]]:
         ws = self.book[name]
         ws.reset_dimensions()  # type: ignore[union-attr]  # trust the cells, not the <dimension>
         gaps, errors = self._formula_gaps(name)
@@ -213,6 +227,9 @@ class XlsWorkbook(Workbook):
         return list(self.book.sheet_names())
 
     def rows(self, name: str) -> Iterator[tuple[int, list[Any]]]:
+        return _damaged_as_rejected(self._rows(name))
+
+    def _rows(self, name: str) -> Iterator[tuple[int, list[Any]]]:
         import xlrd
 
         sheet = self.book.sheet_by_name(name)

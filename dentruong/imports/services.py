@@ -55,7 +55,12 @@ from dentruong.people.models import (
     SensitiveFacts,
     Student,
 )
-from dentruong.people.services import derived_name_fields, name_tokens
+from dentruong.people.services import (
+    SENSITIVE_FACT_FIELDS,
+    derived_name_fields,
+    name_tokens,
+    sensitive_fact_row,
+)
 
 CHUNK = 900  # ids per IN (…) query: below SQLite's old parameter limit
 BATCH = 2000
@@ -574,7 +579,7 @@ def write_students(actions: list[Action], target: Target, user: User | None) -> 
              school_of_class.get(a.enrol_class_id) if a.enrol_class_id else None,
              False, derived["sort_key"], derived["search_name"], now, now)
         )  # fmt: skip
-        facts.append((pk, Poverty.NONE, "", ""))
+        facts.append(sensitive_fact_row(student_id=pk, poverty=Poverty.NONE))
         tokens += [(pk, t) for t in name_tokens_]
         if household is not None:
             new_guardians.append(
@@ -586,7 +591,7 @@ def write_students(actions: list[Action], target: Target, user: User | None) -> 
                 )
             )
     insert_rows(Student, _STUDENT_COLUMNS, student_rows)
-    insert_rows(SensitiveFacts, ("student", "poverty", "disability", "health_notes"), facts)
+    insert_rows(SensitiveFacts, SENSITIVE_FACT_FIELDS, facts)
     # Updates: changed register fields, renamed students' tokens.
     if updates:
         by_pk = {
@@ -785,7 +790,17 @@ def _summary(actions: list[Action]) -> dict[str, Any]:
 
 
 def _sort(problems: list[Problem]) -> list[dict[str, Any]]:
-    return sorted(problems, key=lambda p: (p["row"], p["column"]))
+    """By row and column; without NUL (a cell marker quoted in a message), which
+    PostgreSQL cannot store in JSON (a 500 found by tests/test_fuzz_excel.py)."""
+    clean = [
+        {
+            **p,
+            "message": p["message"].replace("\x00", ""),
+            "column": p["column"].replace("\x00", ""),
+        }
+        for p in problems
+    ]
+    return sorted(clean, key=lambda p: (p["row"], p["column"]))
 
 
 def preview_import(

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods
 
 from dentruong.accounts.models import Role
 from dentruong.accounts.scopes import EDITOR_ROLES, scope_for
+from dentruong.audit.exports import export_stamp, record_export
 from dentruong.imports import columns as C
 from dentruong.imports import exports
 from dentruong.imports.access import (
@@ -29,6 +30,7 @@ from dentruong.imports.forms import ChildrenUploadForm, SchoolUploadForm, Upload
 from dentruong.imports.models import BatchStatus, ImportKind
 from dentruong.imports.readers import FileRejected
 from dentruong.imports.services import ImportRefused, Target, confirm_import, preview_import
+from dentruong.mobilization.access import sees_family_situation
 from dentruong.orgs.access import classes_for_user, get_class_for_user, get_school_for_user
 from dentruong.orgs.models import OrgUnit, School, SchoolYear, UnitKind
 from dentruong.people.access import resident_children_for_user
@@ -218,7 +220,10 @@ def export_class(request: HttpRequest, pk: int) -> HttpResponse:
     school_class = get_class_for_user(request.user, pk)
     if not may_export(request.user):
         return _forbidden(request)
-    return _xlsx(exports.class_list_xlsx(school_class), f"lop-{school_class.name}")
+    stamp = export_stamp(request, object_type="class", object_id=school_class.pk, detail="xlsx")
+    data = exports.class_list_xlsx(school_class, stamp=stamp)
+    record_export(stamp)
+    return _xlsx(data, f"lop-{school_class.name}")
 
 
 def school_year_for(school: School, start_year: str | None) -> SchoolYear:
@@ -239,7 +244,10 @@ def export_school(request: HttpRequest, pk: int) -> HttpResponse:
     if not may_export(request.user) or not scope.covers_path(school.unit.path):
         return _forbidden(request)
     year = school_year_for(school, request.GET.get("year"))
-    return _xlsx(exports.school_students_xlsx(school, year), f"{school.name}-{year.start_year}")
+    stamp = export_stamp(request, object_type="school", object_id=school.pk, detail="xlsx")
+    data = exports.school_students_xlsx(school, year, stamp=stamp)
+    record_export(stamp)
+    return _xlsx(data, f"{school.name}-{year.start_year}")
 
 
 @login_required
@@ -248,4 +256,8 @@ def export_children(request: HttpRequest, pk: int) -> HttpResponse:
     children = resident_children_for_user(request.user).filter(commune=commune)
     if not may_export(request.user):
         return _forbidden(request)
-    return _xlsx(exports.children_xlsx(commune, children), f"tre-em-{commune.name}")
+    stamp = export_stamp(request, object_type="unit", object_id=commune.pk, detail="xlsx")
+    family = sees_family_situation(request.user, commune.path)
+    data = exports.children_xlsx(commune, children, stamp=stamp, family=family)
+    record_export(stamp)
+    return _xlsx(data, f"tre-em-{commune.name}")

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from django.utils.translation import gettext as _
 
+from dentruong.audit.exports import ExportStamp
 from dentruong.enrollment.codes import EventKind
 from dentruong.mobilization.selectors import OutOfSchool
 from dentruong.people.models import SchoolingStatus
@@ -30,7 +31,13 @@ def _cell(sheet: object, value: object) -> object:
     return cell
 
 
-def out_of_school_xlsx(title: str, rows: Sequence[OutOfSchool], sensitive: bool) -> bytes:
+def out_of_school_xlsx(
+    title: str,
+    rows: Sequence[OutOfSchool],
+    sensitive: bool,
+    *,
+    stamp: ExportStamp | None = None,
+) -> bytes:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
@@ -78,6 +85,9 @@ def out_of_school_xlsx(title: str, rows: Sequence[OutOfSchool], sensitive: bool)
         if sensitive:
             line.append(r.family_situation or "")
         sheet.append([_cell(sheet, v) for v in line])
+    if stamp is not None:  # who exported it, when, why: under the table and in properties
+        stamp.write(sheet, rows=len(rows))
+        stamp.mark(book)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods
 
 from dentruong.accounts.models import User
 from dentruong.attendance.services import local_today
+from dentruong.audit.exports import export_stamp, record_export
 from dentruong.enrollment.selectors import default_school_year
 from dentruong.mobilization import selectors, services
 from dentruong.mobilization.access import (
@@ -209,12 +210,14 @@ def unit_out_of_school_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
     unit = _unit(request, pk)
     if unit is None:
         return _forbidden(request)
+    stamp = export_stamp(request, object_type="unit", object_id=unit.pk, detail="xlsx")
     year, sensitive, rows = _out_of_school(request, unit)
     title = _("Children out of school · %(unit)s · school year %(year)s") % {
         "unit": unit.name,
         "year": f"{year}–{year + 1}",
     }
-    body = out_of_school_xlsx(title, rows, sensitive)
+    body = out_of_school_xlsx(title, rows, sensitive, stamp=stamp)
+    record_export(stamp)
     response = HttpResponse(
         body,
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -18,7 +18,9 @@ from pathlib import Path
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from dentruong.audit.exports import ExportStamp
 from dentruong.lib import vntext
+from dentruong.lib.xlsx import text_cell
 from dentruong.reports import deadlines
 from dentruong.reports.definitions import (
     COLUMN_LABELS,
@@ -195,7 +197,8 @@ def _nfc(doc: OfficialDocument) -> OfficialDocument:
 # --- Excel -----------------------------------------------------------------------------------
 
 
-def xlsx(submission: Submission) -> bytes:
+def xlsx(submission: Submission, *, stamp: ExportStamp | None = None) -> bytes:
+    """`stamp`: who exported it, when and why, under each table and in the properties."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -215,13 +218,19 @@ def xlsx(submission: Submission) -> bytes:
         sheet.append(table.header)
         for row in table.rows:
             sheet.append([_number(x) for x in row])
+    if stamp is not None:
+        stamp.write(sheet, rows=0)
     names = Figures.from_json(submission.figures).names
     if names:
         ws = book.create_sheet("Danh sách")
         keys = list(names[0])
         ws.append(keys)
         for n in names:
-            ws.append([n.get(k, "") for k in keys])
+            ws.append([text_cell(ws, n.get(k, "")) for k in keys])  # names stay text
+        if stamp is not None:
+            stamp.write(ws, rows=len(names))
+    if stamp is not None:
+        stamp.mark(book)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

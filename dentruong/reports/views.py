@@ -6,6 +6,7 @@ render."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -16,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from dentruong.accounts.models import User
+from dentruong.audit.exports import export_stamp, record_export
 from dentruong.enrollment.selectors import dropout_report
 from dentruong.orgs.access import get_unit_for_user
 from dentruong.orgs.models import OrgUnit
@@ -33,9 +35,9 @@ from dentruong.reports.access import (
 from dentruong.reports.definitions import PERIOD_LABELS, REGISTRY
 from dentruong.reports.figures import Figures
 from dentruong.reports.forms import ScheduleForm
-from dentruong.reports.models import ReportSchedule
+from dentruong.reports.models import ReportSchedule, Submission
 
-EXPORTS = {
+EXPORTS: dict[str, tuple[str, Callable[[Submission], bytes]]] = {
     "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", documents.xlsx),
     "docx": (
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -211,7 +213,16 @@ def submission_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
         raise Http404
     submission = get_submission_for_user(request.user, pk)
     content_type, make = EXPORTS[fmt]
-    response = HttpResponse(make(submission), content_type=content_type)
+    # The .xlsx lists the children behind the numbers, when there are: it needs a purpose
+    # and names its exporter; the .docx / PDF báo cáo (figures only) is signed by the unit.
+    xlsx = fmt == "xlsx"
+    names = xlsx and bool(Figures.from_json(submission.figures).names)
+    stamp = export_stamp(
+        request, object_type="submission", object_id=submission.pk, detail=fmt, names=names
+    )
+    body = documents.xlsx(submission, stamp=stamp) if xlsx else make(submission)
+    record_export(stamp, rows=stamp.rows if xlsx else None)
+    response = HttpResponse(body, content_type=content_type)
     name = (
         f"bao-cao-{submission.report}-{submission.unit_id}-"
         f"{submission.period_end:%Y%m%d}-v{submission.version}.{fmt}"

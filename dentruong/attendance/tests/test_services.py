@@ -535,9 +535,7 @@ def test_query_count_does_not_grow_with_the_class(
     with django_assert_num_queries(FIRST):
         services.submit_roll_call(marks=marks, client_id=uid(), **kwargs)
     with django_assert_num_queries(CORRECTION):
-        services.submit_roll_call(
-            marks={pk: Mark("K") for pk in marks}, client_id=uid(), **kwargs
-        )
+        services.submit_roll_call(marks={pk: Mark("K") for pk in marks}, client_id=uid(), **kwargs)
     assert_consistent()
 
 

@@ -16,8 +16,10 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.db.models import Count
+from django.test import Client
 
 from dentruong.accounts.models import Membership, Role, User
+from dentruong.audit.models import AuditEvent
 from dentruong.demo import builder
 from dentruong.demo.builder import DemoResult, build_demo, plan_communes
 from dentruong.enrollment.models import Enrollment, EnrollmentEvent
@@ -366,3 +368,38 @@ def test_bulk_enroll(cast: object) -> None:
         bulk_enroll(
             pairs=[(cast.student, cast.class_4a), (cast.student, cast.class_3a)], on=later, by=None
         )
+
+
+@pytest.mark.django_db
+def test_demo_officers_log_in_with_the_demo_code(client: Client) -> None:
+    build()
+    out = io.StringIO()
+    call_command("demo_code", "xa.batxat", stdout=out)
+    code = out.getvalue().strip()
+    assert len(code) == 6 and code.isdigit()
+    response = client.post("/login/", {"username": "xa.batxat", "password": "UBND-BatXat-2026!"})
+    assert response.status_code == 302 and response["Location"].endswith("/login/code/")
+    response = client.post("/login/code/", {"code": code})
+    assert response.status_code == 302 and "/login/" not in response["Location"]
+    with pytest.raises(CommandError, match="not a demo officer"):
+        call_command("demo_code", "bgh.thbatxat", stdout=io.StringIO())
+
+
+@pytest.mark.django_db
+def test_fresh_retires_users_the_audit_log_names() -> None:
+    build()
+    leader = User.objects.get(username="bgh.thbatxat")
+    AuditEvent.objects.create(
+        user=leader,
+        action="view_child",
+        object_type="student",
+        object_id=1,
+        method="GET",
+        path="/x/",
+    )
+    call_command("load_demo", "--students", str(SMALL), "--fresh", stdout=io.StringIO())
+    retired = User.objects.get(pk=leader.pk)
+    assert not retired.is_active and not retired.has_usable_password()
+    assert retired.username.startswith("bgh.thbatxat~retired")
+    assert AuditEvent.objects.filter(user=retired).count() == 1
+    assert User.objects.get(username="bgh.thbatxat").pk != leader.pk  # a new demo leader

@@ -127,7 +127,10 @@ def test_report_pages_and_export(cast: Cast, client: Client) -> None:
     assert cast.student.full_name in names.content.decode()
     page = client.get(reverse("unit-out-of-school", kwargs={"pk": cast.commune.pk}))
     assert cast.child.full_name in page.content.decode()
-    xlsx = client.get(reverse("unit-out-of-school-xlsx", kwargs={"pk": cast.commune.pk}))
+    xlsx = client.get(
+        reverse("unit-out-of-school-xlsx", kwargs={"pk": cast.commune.pk}),
+        {"purpose": "Vận động ra lớp"},  # a list of names: say why (dentruong/audit)
+    )
     sheet = load_workbook(io.BytesIO(xlsx.content)).active
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[2][1] == cast.child.full_name and rows[2][2] == 2020

@@ -11,6 +11,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from dentruong.demo.builder import (
+    DEMO_TOTP_SECRET,
     MAX_STUDENTS,
     MIN_STUDENTS,
     DemoLogin,
@@ -69,6 +70,10 @@ class Command(BaseCommand):
         self.stdout.write(style(result.message))
         if result.logins:
             self.stdout.write(self._table(result.logins))
+            self.stdout.write(
+                "Officers (province, commune, admin) also enter a code: "
+                f"authenticator key {DEMO_TOTP_SECRET}, or `manage.py demo_code <username>`."
+            )
 
     @staticmethod
     def _table(logins: list[DemoLogin]) -> str:
