@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 
 from dentruong.accounts.models import User
@@ -55,6 +56,16 @@ class AuditMiddleware:
                 origin=origin_of(request),
                 object_type=object_type,
                 object_id=object_id,
+            )
+        except (OperationalError, InterfaceError) as error:
+            # The database went away after the change was written (a restart, a full
+            # disk): the change stands, its audit row is missing, and the log says which.
+            logger.warning(
+                "audit: could not record %s %s by user %s: database unavailable (%s)",
+                request.method,
+                request.path,
+                user.pk,
+                error,
             )
         except Exception:
             logger.exception("audit: could not record %s %s", request.method, request.path)
