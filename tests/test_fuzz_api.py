@@ -19,6 +19,8 @@ from typing import Any
 
 import pytest
 import schemathesis
+from django.core import signals
+from django.db import close_old_connections
 from django.test import Client
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
@@ -87,8 +89,24 @@ def fuzz(cast: Cast, cookies: dict[str, str], who: str) -> list[str]:
     """Every operation, valid then invalid inputs; the failures, as text."""
     from dentruong.wsgi import application
 
-    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
     failures: list[str] = []
+    # As django.test.Client does: a request must not close the test's connection (inside
+    # the test's transaction, close_old_connections closes it: PostgreSQL then answers
+    # "the connection is closed" to every later query). Fetching the schema is one.
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
+        _fuzz_operations(schema, cast, cookies, who, failures)
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
+    return failures
+
+
+def _fuzz_operations(
+    schema: Any, cast: Cast, cookies: dict[str, str], who: str, failures: list[str]
+) -> None:
     for result in schema.get_all_operations():
         operation = result.ok()
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
@@ -108,7 +126,6 @@ def fuzz(cast: Cast, cookies: dict[str, str], who: str) -> list[str]:
             except (Exception, BaseExceptionGroup) as failure:  # reported below, all at once
                 failures.append(f"{operation.label} ({mode}): {failure}"[:3000])
             TRIED[who] += tried
-    return failures
 
 
 @pytest.mark.parametrize("who", ["school_leader", "teacher", "outsider"])
