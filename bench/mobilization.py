@@ -127,7 +127,7 @@ from django.conf import settings
 from dentruong.orgs.models import OrgUnit
 from dentruong.mobilization.selectors import mobilization_report
 from dentruong.enrollment.selectors import dropout_report
-province = OrgUnit.objects.get(kind="province")
+province = OrgUnit.objects.get(kind="province", code="15")
 on = dt.date(2026, 11, 20)
 times = {{"mobilization": [], "dropouts": [], "both": []}}
 for i in range(6):
