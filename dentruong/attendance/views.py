@@ -60,10 +60,12 @@ AHEAD_DAYS = 31  # upcoming school days the page carries, for a page kept offlin
 ABSENT = (AbsenceCode.EXCUSED, AbsenceCode.UNEXCUSED)
 # The htmx file that base.html's {% htmx_script %} loads (django-htmx, htmx 2).
 HTMX = "django_htmx/htmx-2.min.js"
-# js/visits.js: home visits recorded offline on the outreach pages (see static/sw.js).
+# js/visits.js: home visits recorded offline on the outreach pages (see static/sw.js);
+# js/offline.js: the helpers both offline scripts share.
 SHELL_FILES = (
     "css/app.css",
     "css/rollcall.css",
+    "js/offline.js",
     "js/rollcall-early.js",
     "js/rollcall.js",
     "js/visits.js",
