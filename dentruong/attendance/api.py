@@ -37,6 +37,7 @@ from dentruong.attendance.services import (
     local_today,
 )
 from dentruong.audit.exports import export_stamp, record_export
+from dentruong.audit.requests import change_recorder
 from dentruong.orgs.access import get_school_for_user, get_unit_for_user
 from dentruong.orgs.models import OrgUnit
 from dentruong.people.access import students_for_user
@@ -309,6 +310,7 @@ def submit_roll_call(request: HttpRequest, payload: RollCallIn) -> Status[dict[s
             by=user,
             client_id=payload.client_id,
             base_version=payload.base_version,
+            audit=change_recorder(request, object_type="class", object_id=school_class.pk),
         )
     except RollCallError as refused:
         return Status(422, _error(refused.code, refused.message, refused.field))

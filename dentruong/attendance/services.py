@@ -11,9 +11,10 @@ inside it, one read of the roster (it fixes the summary's head count) and the wr
 set-based: the number of queries does not depend on the number of students.
 
 Concurrency: the first insert of a roll call relies on the unique constraint on (class,
-date, session), never on a prior check. When it fails, another submission got there
-first, and this one becomes a correction of it, under a row lock (PostgreSQL; SQLite's
-IMMEDIATE transactions are serial anyway): the later edit wins, both stay in the history.
+date, session), never on a prior check (INSERT … ON CONFLICT DO NOTHING). When it meets
+one, another submission got there first, and this one becomes a correction of it, under
+a row lock (PostgreSQL; SQLite's IMMEDIATE transactions are serial anyway): the later
+edit wins, both stay in the history.
 """
 
 from __future__ import annotations
@@ -21,13 +22,13 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -113,13 +114,15 @@ def submit_roll_call(
     by: User,
     client_id: uuid.UUID,
     base_version: int | None = None,
+    audit: Callable[[], object] | None = None,
 ) -> SubmitResult:
     """Record the roll call of `school_class` for `date` and `session`.
 
     `marks` maps student id → (code, reason, note) for each student not simply present.
     The same `client_id` again returns the roll call as it stands (`duplicate=True`); a
     new submission for a class-session that already has a roll call is a correction.
-    Access is the caller's business (`dentruong.attendance.access`).
+    `audit` (`audit.requests.change_recorder`) is called in the transaction that writes,
+    not for a duplicate. Access is the caller's business (`dentruong.attendance.access`).
     """
     return _submit(
         school_class=school_class,
@@ -130,6 +133,7 @@ def submit_roll_call(
         client_id=client_id,
         base_version=base_version,
         spec=None,
+        audit=audit,
     )
 
 
@@ -164,6 +168,7 @@ def bulk_submit(*, items: Sequence[RollCallInput], by: User) -> list[SubmitResul
                     client_id=item.client_id,
                     base_version=item.base_version,
                     spec=spec,
+                    audit=None,
                 )
             )
         except RollCallError as error:
@@ -197,6 +202,8 @@ def _submit(
     client_id: uuid.UUID,
     base_version: int | None,
     spec: CalendarSpec | None,
+    audit: Callable[[], object] | None,
+    retry: bool = True,
 ) -> SubmitResult:
     previous = _accepted(client_id)
     if previous is not None:
@@ -204,59 +211,78 @@ def _submit(
     _check_session(school_class, session)
     term = _check_date(school_class, date, spec).term_of(date)
     clean = _clean_marks(marks)
-    with transaction.atomic():
-        enrolled = set(
-            Enrollment.objects.on(date)
-            .filter(school_class=school_class)
-            .values_list("student_id", flat=True)
-        )
-        _check_enrolled(school_class, date, clean, enrolled)
-        now = timezone.now()
-        try:
-            with transaction.atomic():
-                roll_call = RollCall.objects.create(
-                    school_class=school_class,
-                    date=date,
-                    session=session,
-                    taken_by=by,
-                    taken_at=now,
-                    updated_at=now,
-                    client_id=client_id,
-                    version=1,
-                )
-        except IntegrityError as clash:
-            return _correct(
+    try:
+        with transaction.atomic():
+            enrolled = set(
+                Enrollment.objects.on(date)
+                .filter(school_class=school_class)
+                .values_list("student_id", flat=True)
+            )
+            _check_enrolled(school_class, date, clean, enrolled)
+            now = timezone.now()
+            roll_call = RollCall(
                 school_class=school_class,
                 date=date,
                 session=session,
-                marks=clean,
-                enrolled=len(enrolled),
-                by=by,
+                taken_by=by,
+                taken_at=now,
+                updated_at=now,
+                client_id=client_id,
+                version=1,
+            )
+            if not _insert_first(roll_call):
+                return _correct(
+                    school_class=school_class,
+                    date=date,
+                    session=session,
+                    marks=clean,
+                    enrolled=len(enrolled),
+                    by=by,
+                    client_id=client_id,
+                    base_version=base_version,
+                    now=now,
+                    term=term,
+                    audit=audit,
+                )
+            absences = _add_absences(roll_call, clean)
+            _tally(school_class, term, before={}, after=clean)
+            RollCallRevision.objects.create(
+                roll_call=roll_call,
+                version=1,
                 client_id=client_id,
                 base_version=base_version,
-                now=now,
-                clash=clash,
-                term=term,
+                changed_by=by,
+                changed_at=now,
+                before={},
+                after=_codes(clean),
             )
-        absences = _add_absences(roll_call, clean)
-        _tally(school_class, term, before={}, after=clean)
-        RollCallRevision.objects.create(
-            roll_call=roll_call,
-            version=1,
-            client_id=client_id,
-            base_version=base_version,
-            changed_by=by,
-            changed_at=now,
-            before={},
-            after=_codes(clean),
-        )
-        summary = ClassDaySummary.objects.create(
-            roll_call=roll_call,
-            school_class_id=school_class.pk,
-            school_id=school_class.school_id,
+            summary = ClassDaySummary.objects.create(
+                roll_call=roll_call,
+                school_class_id=school_class.pk,
+                school_id=school_class.school_id,
+                date=date,
+                session=session,
+                **_counts(len(enrolled), clean),
+            )
+            if audit is not None:
+                audit()
+    except IntegrityError:
+        # Another submission of this client id won a race (the roll call's own client id
+        # is unique too): once more from the top, where it is now a duplicate, or a
+        # client id reused for another class.
+        if not retry:
+            raise
+        return _submit(
+            school_class=school_class,
             date=date,
             session=session,
-            **_counts(len(enrolled), clean),
+            marks=marks,
+            by=by,
+            client_id=client_id,
+            base_version=base_version,
+            spec=spec,
+            audit=audit,
+            retry=False,
         )
     return SubmitResult(
         roll_call=roll_call,
@@ -279,8 +305,8 @@ def _correct(
     client_id: uuid.UUID,
     base_version: int | None,
     now: dt.datetime,
-    clash: IntegrityError,
     term: int | None,
+    audit: Callable[[], object] | None,
 ) -> SubmitResult:
     """Replace the marks of the existing roll call (inside the caller's transaction)."""
     roll_call = (
@@ -292,8 +318,7 @@ def _correct(
     previous = _accepted(client_id)
     if previous is not None:
         return _duplicate(previous, school_class, date, session)
-    if roll_call is None:  # the clash was not on (class, date, session) after all
-        raise clash
+    assert roll_call is not None, "the insert met this class-session's roll call"
     old = Absence.objects.filter(roll_call=roll_call)
     before = {
         str(student_id): code
@@ -325,6 +350,8 @@ def _correct(
         **_counts(enrolled, marks),
     )
     summary.save(force_update=True)
+    if audit is not None:
+        audit()
     return SubmitResult(
         roll_call=roll_call,
         summary=summary,
@@ -333,6 +360,29 @@ def _correct(
         stale_base=(base_version or 0) != replaced,
         absences=absences,
     )
+
+
+def _insert_first(roll_call: RollCall) -> bool:
+    """Insert the first roll call of its class-session, or nothing if the class-session
+    has one already (the unique constraint decides, in one statement: no savepoint).
+    Sets `roll_call.pk`; False when it was not inserted."""
+    qn = connection.ops.quote_name
+    fields = [f for f in RollCall._meta.concrete_fields if not f.primary_key]
+    sql = (
+        f"INSERT INTO {qn(RollCall._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))}) "
+        "ON CONFLICT (school_class_id, date, session) DO NOTHING RETURNING id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql, [f.get_db_prep_save(getattr(roll_call, f.attname), connection) for f in fields]
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    roll_call.pk = row[0]
+    roll_call._state.adding = False
+    return True
 
 
 def _accepted(client_id: uuid.UUID) -> RollCallRevision | None:

@@ -86,9 +86,19 @@ def bump(*, school_year_id: int, term: int, changes: Mapping[int, Counter[str]])
     ]
     if not rows:
         return
+    t = _table()
+    if all(count >= 0 for row in rows for count in row[3:]):
+        # Only additions (a first roll call, the usual case): one statement.
+        values = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(rows))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {t} (student_id, school_year_id, term, excused, unexcused, late) "
+                f"VALUES {values} {_upsert()}",
+                [value for row in rows for value in row],
+            )
+        return
     # A row to add to first (a count may go down: an insert of negative counts would
     # break the check before any conflict is looked at), then the change itself.
-    t = _table()
     with connection.cursor() as cursor:
         cursor.executemany(
             f"INSERT INTO {t} (student_id, school_year_id, term, excused, unexcused, late) "

@@ -48,6 +48,7 @@ from dentruong.attendance.models import (
     RollCallRevision,
 )
 from dentruong.attendance.services import RollCallError, local_today
+from dentruong.audit.requests import change_recorder
 from dentruong.enrollment.models import Enrollment
 from dentruong.notices.selectors import NoticeState, notice_state, with_notice_status
 from dentruong.orgs.calendar import CalendarSpec
@@ -478,6 +479,7 @@ def roll_call(request: HttpRequest, pk: int) -> HttpResponse:
             by=_user(request),
             client_id=client_id,
             base_version=int(base) if base.isdigit() else None,
+            audit=change_recorder(request, object_type="class", object_id=school_class.pk),
         )
     except RollCallError as refused:
         ctx = _context(

@@ -2,6 +2,8 @@
 a user who was logged in when the request arrived, with the resolved URL name and its
 kwargs (the object), the path and the IP. One INSERT after the view answered, outside
 the view's transaction; if it fails the request still succeeds and the failure is logged.
+Views on the busiest path (a roll call) record instead inside their service's transaction
+(`requests.change_recorder`): then nothing is recorded here.
 Request bodies are never stored (no password, no form data).
 
 It also turns `PurposeRequired` (an export of names without a purpose) into the small
@@ -19,7 +21,7 @@ from django.http import HttpRequest, HttpResponse
 from dentruong.accounts.models import User
 from dentruong.audit.exports import PurposeRequired
 from dentruong.audit.models import AuditAction
-from dentruong.audit.requests import object_of, origin_of
+from dentruong.audit.requests import RECORDED, object_of, origin_of
 from dentruong.audit.services import record_event
 from dentruong.audit.views import purpose_page
 
@@ -40,7 +42,11 @@ class AuditMiddleware:
         # Who was logged in before the view ran: a login POST is anonymous here.
         user = request.user if request.user.is_authenticated else None
         response = self.get_response(request)
-        if isinstance(user, User) and response.status_code < 400:
+        if (
+            isinstance(user, User)
+            and response.status_code < 400
+            and not getattr(request, RECORDED, False)
+        ):
             self._record(request, user)
         return response
 

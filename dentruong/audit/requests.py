@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.conf import settings
@@ -152,6 +152,34 @@ def record_view_child(
         object_type=kind,
         object_id=pk,
     )
+
+
+RECORDED = "_dentruong_change_recorded"
+
+
+def change_recorder(
+    request: HttpRequest, *, object_type: str, object_id: int | None
+) -> Callable[[], object]:
+    """For a view whose service writes its change in one transaction: a function that
+    records the change, for the service to call inside that transaction, so the change
+    and its audit event commit together or not at all (and in one commit). The
+    middleware then records nothing more for this request; a submission that changed
+    nothing (a resent one) calls nothing and leaves no event."""
+    user = _user(request)
+    origin = origin_of(request)
+    setattr(request, RECORDED, True)
+
+    def record() -> AuditEvent:
+        return record_event(
+            user=user,
+            action=AuditAction.CHANGE,
+            origin=origin,
+            object_type=object_type,
+            object_id=object_id,
+            savepoint=False,
+        )
+
+    return record
 
 
 def record_list_read(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +31,6 @@ class Origin:
     roles: str = ""
 
 
-@transaction.atomic
 def record_event(
     *,
     user: User,
@@ -42,23 +42,28 @@ def record_event(
     reason: str = "",
     detail: str = "",
     at: dt.datetime | None = None,
+    savepoint: bool = True,
 ) -> AuditEvent:
-    """Append one event. `atomic`: a failed insert rolls back to its own savepoint and
-    leaves the caller's transaction usable (the middleware logs and carries on)."""
-    return AuditEvent.objects.create(
-        at=at or timezone.now(),
-        user=user,
-        roles=origin.roles[:200],
-        action=action,
-        view_name=origin.view_name[:150],
-        url_kwargs=origin.url_kwargs,
-        object_type=object_type,
-        object_id=object_id,
-        rows=rows,
-        reason=reason[:REASON_CHARS],
-        detail=detail[:200],
-        method=origin.method[:10],
-        path=origin.path[:PATH_CHARS],
-        ip=origin.ip,
-        user_agent=origin.user_agent[:USER_AGENT_CHARS],
-    )
+    """Append one event. Outside a transaction the INSERT is its own (autocommit: one
+    round trip). Inside one it has its own savepoint, so a failed insert leaves the
+    caller's transaction usable (the middleware logs and carries on); unless
+    `savepoint=False`: the event then belongs to the caller's change and fails with it."""
+    own = savepoint and transaction.get_connection().in_atomic_block
+    with transaction.atomic() if own else nullcontext():
+        return AuditEvent.objects.create(
+            at=at or timezone.now(),
+            user=user,
+            roles=origin.roles[:200],
+            action=action,
+            view_name=origin.view_name[:150],
+            url_kwargs=origin.url_kwargs,
+            object_type=object_type,
+            object_id=object_id,
+            rows=rows,
+            reason=reason[:REASON_CHARS],
+            detail=detail[:200],
+            method=origin.method[:10],
+            path=origin.path[:PATH_CHARS],
+            ip=origin.ip,
+            user_agent=origin.user_agent[:USER_AGENT_CHARS],
+        )

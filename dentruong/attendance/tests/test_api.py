@@ -8,12 +8,13 @@ import uuid
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from dentruong.attendance.models import RollCall
+from dentruong.audit.models import AuditEvent
 from dentruong.orgs.models import BreakKind, CalendarBreak
 from tests.cast import PASSWORD, Cast
 
@@ -177,9 +178,10 @@ def test_anonymous_gets_401(cast: Cast, client: Client) -> None:
 # The session, the user, their memberships, the class; the service's 12 (the request is
 # not in a transaction of its own here, but the test's is; the calendar's two queries
 # included: tests keep no copy of it). The answer is built from the rows just written.
-# 16 + the term tally (an insert-if-missing and an update) + the audit of the change (the
-# insert in its own savepoint: 3).
-API_SUBMIT = 21
+# Session, user, memberships, class, client id probe, calendar and its breaks, then in one
+# transaction (a savepoint here): roster, roll call, absences, term tallies (one upsert),
+# revision, summary and the audit event of the change (the same transaction).
+API_SUBMIT = 16
 
 
 def test_api_submit_cost_does_not_grow_with_the_class(cast: Cast, client: Client) -> None:
@@ -387,3 +389,37 @@ def test_uuid_is_required(cast: Cast, client: Client) -> None:
     login(client, cast.teacher)
     assert post(client, SUBMIT, payload(cast, client_id="not-a-uuid")).status_code == 422
     assert uuid.UUID(payload(cast)["client_id"])
+
+
+# --- the audit event of a roll call --------------------------------------------------------
+
+
+def test_a_roll_call_and_its_audit_event_commit_together(cast: Cast, client: Client) -> None:
+    login(client, cast.teacher)
+    body = payload(cast)
+    assert post(client, SUBMIT, body).status_code == 201
+    assert post(client, SUBMIT, body).status_code == 200  # resent: nothing changed
+    event = AuditEvent.objects.get()
+    assert (event.user, event.action, event.view_name) == (
+        cast.teacher,
+        "change",
+        "api-v1:submit_roll_call",
+    )
+    assert (event.object_type, event.object_id) == ("class", cast.class_3a.pk)
+    corrected = payload(cast, marks=[])
+    assert post(client, SUBMIT, corrected).status_code == 200
+    assert AuditEvent.objects.count() == 2
+
+
+def test_no_roll_call_without_its_audit_event(
+    cast: Cast, client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(**kwargs: Any) -> AuditEvent:
+        raise DatabaseError("disk full")
+
+    monkeypatch.setattr("dentruong.audit.requests.record_event", broken)
+    login(client, cast.teacher)
+    with pytest.raises(DatabaseError):
+        post(client, SUBMIT, payload(cast))
+    assert not RollCall.objects.exists()
+    assert not AuditEvent.objects.exists()

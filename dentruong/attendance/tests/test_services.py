@@ -509,13 +509,14 @@ def test_bulk_reads_each_calendar_once(
 
 # --- cost ------------------------------------------------------------------------------------
 
-# A first submission: the client-id lookup, the calendar (2), the roster, the roll call in
-# a savepoint (3), the absences, the term tallies (a row for each student if missing, then
-# the change), the revision, the summary, plus the service's own savepoint (2, as the test
-# runs in a transaction). The same for 1 or 40 students.
-FIRST = 14
-# A correction: + the failed insert rolled back (2), the lock, the client-id re-check, the
-# old marks, their deletion, the version bump, the summary update; − the summary insert.
+# A first submission: the client-id lookup, the calendar (2), the roster, the roll call
+# (INSERT … ON CONFLICT DO NOTHING), the absences, the term tallies (one upsert), the
+# revision, the summary, plus the service's own savepoint (2, as the test runs in a
+# transaction). The same for 1 or 40 students.
+FIRST = 11
+# A correction: + the lock, the client-id re-check, the old marks, their deletion, the
+# tallies' second statement (counts go down), the version bump, the summary update; − the
+# summary insert.
 CORRECTION = FIRST + 6
 
 
