@@ -203,76 +203,13 @@ def _submit(
     base_version: int | None,
     spec: CalendarSpec | None,
     audit: Callable[[], object] | None,
-    retry: bool = True,
 ) -> SubmitResult:
-    previous = _accepted(client_id)
-    if previous is not None:
-        return _duplicate(previous, school_class, date, session)
-    _check_session(school_class, session)
-    term = _check_date(school_class, date, spec).term_of(date)
-    clean = _clean_marks(marks)
+    # A client id seen before is a resubmission: the answer is the roll call as it stands,
+    # even if the submission would no longer pass (a student left since, a day declared a
+    # holiday). New ids are the rule, so the lookup is made only when something refuses
+    # the submission, or inside `_correct` when the class-session already has a roll call.
     try:
-        with transaction.atomic():
-            enrolled = set(
-                Enrollment.objects.on(date)
-                .filter(school_class=school_class)
-                .values_list("student_id", flat=True)
-            )
-            _check_enrolled(school_class, date, clean, enrolled)
-            now = timezone.now()
-            roll_call = RollCall(
-                school_class=school_class,
-                date=date,
-                session=session,
-                taken_by=by,
-                taken_at=now,
-                updated_at=now,
-                client_id=client_id,
-                version=1,
-            )
-            if not _insert_first(roll_call):
-                return _correct(
-                    school_class=school_class,
-                    date=date,
-                    session=session,
-                    marks=clean,
-                    enrolled=len(enrolled),
-                    by=by,
-                    client_id=client_id,
-                    base_version=base_version,
-                    now=now,
-                    term=term,
-                    audit=audit,
-                )
-            absences = _add_absences(roll_call, clean)
-            _tally(school_class, term, before={}, after=clean)
-            RollCallRevision.objects.create(
-                roll_call=roll_call,
-                version=1,
-                client_id=client_id,
-                base_version=base_version,
-                changed_by=by,
-                changed_at=now,
-                before={},
-                after=_codes(clean),
-            )
-            summary = ClassDaySummary.objects.create(
-                roll_call=roll_call,
-                school_class_id=school_class.pk,
-                school_id=school_class.school_id,
-                date=date,
-                session=session,
-                **_counts(len(enrolled), clean),
-            )
-            if audit is not None:
-                audit()
-    except IntegrityError:
-        # Another submission of this client id won a race (the roll call's own client id
-        # is unique too): once more from the top, where it is now a duplicate, or a
-        # client id reused for another class.
-        if not retry:
-            raise
-        return _submit(
+        return _write(
             school_class=school_class,
             date=date,
             session=session,
@@ -282,8 +219,85 @@ def _submit(
             base_version=base_version,
             spec=spec,
             audit=audit,
-            retry=False,
         )
+    except (RollCallError, IntegrityError):
+        # IntegrityError: the client id is unique among roll calls and revisions; the
+        # other submission has committed by the time this one fails on it.
+        previous = _accepted(client_id)
+        if previous is not None:
+            return _duplicate(previous, school_class, date, session)
+        raise
+
+
+def _write(
+    *,
+    school_class: SchoolClass,
+    date: dt.date,
+    session: str,
+    marks: Mapping[int, tuple[str, str, str]],
+    by: User,
+    client_id: uuid.UUID,
+    base_version: int | None,
+    spec: CalendarSpec | None,
+    audit: Callable[[], object] | None,
+) -> SubmitResult:
+    _check_session(school_class, session)
+    term = _check_date(school_class, date, spec).term_of(date)
+    clean = _clean_marks(marks)
+    with transaction.atomic():
+        enrolled = set(
+            Enrollment.objects.on(date)
+            .filter(school_class=school_class)
+            .values_list("student_id", flat=True)
+        )
+        _check_enrolled(school_class, date, clean, enrolled)
+        now = timezone.now()
+        roll_call = RollCall(
+            school_class=school_class,
+            date=date,
+            session=session,
+            taken_by=by,
+            taken_at=now,
+            updated_at=now,
+            client_id=client_id,
+            version=1,
+        )
+        if not _insert_first(roll_call):
+            return _correct(
+                school_class=school_class,
+                date=date,
+                session=session,
+                marks=clean,
+                enrolled=len(enrolled),
+                by=by,
+                client_id=client_id,
+                base_version=base_version,
+                now=now,
+                term=term,
+                audit=audit,
+            )
+        absences = _add_absences(roll_call, clean)
+        _tally(school_class, term, before={}, after=clean)
+        RollCallRevision.objects.create(
+            roll_call=roll_call,
+            version=1,
+            client_id=client_id,
+            base_version=base_version,
+            changed_by=by,
+            changed_at=now,
+            before={},
+            after=_codes(clean),
+        )
+        summary = ClassDaySummary.objects.create(
+            roll_call=roll_call,
+            school_class_id=school_class.pk,
+            school_id=school_class.school_id,
+            date=date,
+            session=session,
+            **_counts(len(enrolled), clean),
+        )
+        if audit is not None:
+            audit()
     return SubmitResult(
         roll_call=roll_call,
         summary=summary,

@@ -37,7 +37,7 @@ from dentruong.attendance.services import (
 )
 from dentruong.enrollment.models import Enrollment
 from dentruong.enrollment.services import enroll_student
-from dentruong.orgs.models import SchoolClass
+from dentruong.orgs.models import BreakKind, CalendarBreak, SchoolClass
 from tests.cast import Cast
 
 from .conftest import (
@@ -191,6 +191,25 @@ def test_a_resent_correction_is_applied_once(cast: Cast) -> None:
     again = submit(cast, {cast.student.pk: P}, client_id=correction)
     assert again.duplicate and again.roll_call.version == 2
     assert RollCallRevision.objects.count() == 2
+
+
+def test_a_resubmission_is_a_duplicate_even_if_it_would_now_be_refused(cast: Cast) -> None:
+    """An offline phone resends days later: the day has since been declared a holiday and
+    the absent student has left the class. The same client id still answers with the roll
+    call as it stands, and nothing changes."""
+    client_id = uid()
+    first = submit(cast, {cast.student.pk: K}, client_id=client_id)
+    CalendarBreak.objects.create(
+        calendar=cast.calendar, kind=BreakKind.OTHER, name="Lũ", start=MONDAY, end=MONDAY
+    )
+    Enrollment.objects.filter(student=cast.student).update(start_date=MONDAY + dt.timedelta(1))
+    before = counts()
+    again = submit(cast, {cast.student.pk: K}, client_id=client_id)
+    assert again.duplicate and again.roll_call.pk == first.roll_call.pk
+    assert counts() == before
+    with pytest.raises(RollCallError) as refused:  # a new submission is judged as it is now
+        submit(cast, {cast.student.pk: K})
+    assert refused.value.code == "not_school_day"
 
 
 def test_client_id_reused_for_another_roll_call_is_refused(cast: Cast) -> None:
@@ -509,11 +528,11 @@ def test_bulk_reads_each_calendar_once(
 
 # --- cost ------------------------------------------------------------------------------------
 
-# A first submission: the client-id lookup, the calendar (2), the roster, the roll call
+# A first submission: the calendar (2), the roster, the roll call
 # (INSERT … ON CONFLICT DO NOTHING), the absences, the term tallies (one upsert), the
 # revision, the summary, plus the service's own savepoint (2, as the test runs in a
 # transaction). The same for 1 or 40 students.
-FIRST = 11
+FIRST = 10
 # A correction: + the lock, the client-id re-check, the old marks, their deletion, the
 # tallies' second statement (counts go down), the version bump, the summary update; − the
 # summary insert.
