@@ -389,13 +389,20 @@ class DestinationReport:
         return dict(sorted(out.items(), key=lambda kv: kv[0][1]))
 
 
-def destination_report(unit_path: str, *, school_year: int) -> DestinationReport:
+def destination_report(
+    unit_path: str, *, school_year: int, residents: bool = True
+) -> DestinationReport:
     """Lower-secondary graduates (completed grade 9) of the school year who studied in the
-    unit or live in it, with where they went. One query."""
+    unit or (with `residents`) live in it, with where they went. One query.
+
+    A report that rolls up passes `residents=False`: a graduate who lives in one commune
+    and studied in another would otherwise count in both, and twice in their sum."""
+    where = Q(school_class__school__unit__path__startswith=unit_path)
+    if residents:
+        where |= Q(student__village__path__startswith=unit_path)
     rows = (
         EnrollmentEvent.objects.filter(
-            Q(school_class__school__unit__path__startswith=unit_path)
-            | Q(student__village__path__startswith=unit_path),
+            where,
             kind=EventKind.COMPLETED,
             school_class__grade=9,
             school_class__school_year__start_year=school_year,

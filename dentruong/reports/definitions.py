@@ -316,12 +316,16 @@ DROPOUTS = register(Definition("dropouts", 1, _("Students who dropped out"), com
 
 
 def compute_destinations(unit: OrgUnit, start: dt.date, end: dt.date, today: dt.date) -> Figures:
-    """Graduates of grade 9 of the school year the period ends in, by destination
-    (enrollment.selectors.destination_report: one query)."""
+    """Graduates of grade 9 of the school year the period ends in who studied in the
+    unit's schools, by destination (enrollment.selectors.destination_report: one query).
+    Counted where they studied, not also where they live, so that a commune's figures add
+    up to the province's (the register's own page lists residents who studied elsewhere)."""
     from dentruong.enrollment.codes import Destination
     from dentruong.enrollment.selectors import default_school_year, destination_report
 
-    report = destination_report(unit.path, school_year=default_school_year(end))
+    report = destination_report(
+        unit.path, school_year=default_school_year(end), residents=False
+    )
     counts = report.by_destination
     rows = [Row(d, "", {"count": counts.get(d, 0)}) for d in Destination.values]
     if counts.get(""):
@@ -342,7 +346,7 @@ def compute_destinations(unit: OrgUnit, start: dt.date, end: dt.date, today: dt.
 DESTINATIONS = register(
     Definition(
         "destinations",
-        1,
+        2,  # 2: counted where they studied only (1 also counted residents)
         _("Destinations of lower-secondary graduates"),
         compute_destinations,
     )

@@ -313,3 +313,29 @@ def test_report_deadlines_command(cast: Cast) -> None:
         call_command("report_deadlines", stdout=out)
     assert out.getvalue().strip() == "1 alerts queued"
     assert DeadlineAlert.objects.get().kind == "overdue"
+
+
+def test_destinations_of_the_communes_add_up_to_the_province(cast: Cast) -> None:
+    """A graduate of Bát Xát's lower-secondary school who lives in Y Tý counts once: in
+    Bát Xát (where they studied), not also in Y Tý."""
+    from dentruong.enrollment.services import enroll_student, record_destination
+    from dentruong.people.models import Student
+    from dentruong.reports.definitions import get
+
+    c9 = SchoolClass.objects.get(school=second_school(cast), name="9A")
+    Student.objects.filter(pk=cast.student_4a.pk).update(village=cast.other_village)
+    enroll_student(student=cast.student_4a, school_class=c9, on=dt.date(2026, 10, 1), by=None)
+    done = record_event(student=cast.student_4a, kind="completed", on=dt.date(2026, 11, 2), by=None)
+    record_destination(event=done, destination="vocational_in", by=None)
+
+    def figures(unit: object) -> dict[str, int]:
+        fig = get("destinations").compute(
+            unit, dt.date(2027, 5, 1), dt.date(2027, 5, 31), dt.date(2027, 6, 1)
+        )
+        section = fig.section("destinations")
+        assert section is not None
+        return {r.key: r.values["count"] for r in section.rows if r.values["count"]}
+
+    assert figures(cast.commune) == {"vocational_in": 1}
+    assert figures(cast.other_commune) == {}
+    assert figures(cast.province) == {"vocational_in": 1}
