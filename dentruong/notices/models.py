@@ -104,6 +104,7 @@ class NoticeKind(models.TextChoices):
     ABSENCE = "absence", _("Unexcused absence")
     REMINDER = "reminder", _("Roll call reminder")
     RISK = "risk", _("Dropout risk rose")  # a digest to a homeroom teacher (decision 0008)
+    DEADLINE = "deadline", _("Report deadline")  # to a unit's leader: due soon, or overdue
 
 
 class NoticeStatus(models.TextChoices):
@@ -132,13 +133,16 @@ class Notice(models.Model):
     """One message of the outbox.
 
     An absence notice names the student and the guardian (through the consent used); a
-    reminder names the teacher (`recipient`). `reference` is this notice's own id, sent to
-    the gateways (request id, Message-ID) so that a provider able to deduplicate can.
+    reminder names the teacher (`recipient`); a deadline notice its leader and the report
+    deadline's alert (`deadline_alert`: one notice per alert and leader). `reference` is
+    this notice's own id, sent to the gateways (request id, Message-ID) so that a provider
+    able to deduplicate can.
     """
 
     kind = models.CharField(_("kind"), max_length=8, choices=NoticeKind.choices)
     day = models.DateField(_("day"))
-    session = models.CharField(_("session"), max_length=2, choices=Session.choices)
+    # A deadline notice belongs to no session ('').
+    session = models.CharField(_("session"), max_length=2, choices=Session.choices, blank=True)
     student = models.ForeignKey(
         "people.Student",
         null=True,
@@ -169,6 +173,14 @@ class Notice(models.Model):
         related_name="+",
         db_index=False,
     )
+    deadline_alert = models.ForeignKey(
+        "reports.DeadlineAlert",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notices",
+        db_index=False,  # the unique constraint (deadline_alert, recipient) serves it
+    )
     channel = models.CharField(_("channel"), max_length=5, choices=Channel.choices, blank=True)
     address = models.CharField(_("address"), max_length=254, blank=True)
     subject = models.CharField(_("subject"), max_length=150, blank=True)
@@ -198,11 +210,18 @@ class Notice(models.Model):
             # Absence notices have no recipient user.
             models.UniqueConstraint(
                 fields=["kind", "recipient", "day", "session"],
+                condition=Q(kind__in=["reminder", "risk"]),
                 name="notice_reminder_once_per_teacher_session",
+            ),
+            # Two reports due the same day are two notices to the same leader.
+            models.UniqueConstraint(
+                fields=["deadline_alert", "recipient"],
+                condition=Q(deadline_alert__isnull=False),
+                name="notice_deadline_once_per_leader",
             ),
             models.CheckConstraint(
                 condition=(Q(kind="absence") & Q(student__isnull=False))
-                | (Q(kind__in=["reminder", "risk"]) & Q(recipient__isnull=False)),
+                | (Q(kind__in=["reminder", "risk", "deadline"]) & Q(recipient__isnull=False)),
                 name="notice_kind_has_its_subject",
             ),
             models.CheckConstraint(

@@ -323,9 +323,7 @@ def compute_destinations(unit: OrgUnit, start: dt.date, end: dt.date, today: dt.
     from dentruong.enrollment.codes import Destination
     from dentruong.enrollment.selectors import default_school_year, destination_report
 
-    report = destination_report(
-        unit.path, school_year=default_school_year(end), residents=False
-    )
+    report = destination_report(unit.path, school_year=default_school_year(end), residents=False)
     counts = report.by_destination
     rows = [Row(d, "", {"count": counts.get(d, 0)}) for d in Destination.values]
     if counts.get(""):

@@ -272,16 +272,11 @@ def _leaders(unit_ids: Sequence[int]) -> dict[int, list[User]]:
 
 def queue_deadline_alerts(*, now: dt.datetime | None = None) -> int:
     """Record the alerts due now (once per schedule, deadline, unit and kind: the
-    unique constraint) and queue one notice per leader (notices.Notice, kind "reminder",
-    session "rd" before / "ro" after a deadline: at most one of each per leader and day),
-    sent by `run_notices`. Returns the number of alerts recorded by this call."""
-    from dentruong.lib.phone import InvalidPhone, normalize_phone
-    from dentruong.notices.adapters import configured_channels
-    from dentruong.notices.models import Channel, Notice, NoticeKind, NoticeStatus
-
+    unique constraint) and queue one notice per alert and leader (notices.Notice, kind
+    "deadline": two reports due the same day are two notices), sent by `run_notices`.
+    Returns the number of alerts recorded by this call."""
     now = now or timezone.now()
     created = 0
-    configured = configured_channels()
     schedules = list(ReportSchedule.objects.select_related("unit"))
     rules = selectors.rules_for(schedules)
     for schedule in schedules:
@@ -295,50 +290,6 @@ def queue_deadline_alerts(*, now: dt.datetime | None = None) -> int:
             if not new:
                 continue
             leaders = _leaders(new)
-            names = dict(OrgUnit.objects.filter(pk__in=new).values_list("pk", "name"))
-            notices = []
-            for unit_id in new:
-                for user in leaders.get(unit_id, []):
-                    if plan.kind == AlertKind.REMINDER:
-                        text = _(
-                            'Đến Trường: the report "%(report)s" of %(unit)s is due at %(due)s.'
-                        )
-                    else:
-                        text = _(
-                            'Đến Trường: the report "%(report)s" of %(unit)s was due at '
-                            "%(due)s and has not been submitted."
-                        )
-                    text = text % {
-                        "report": schedule.name,
-                        "unit": names[unit_id],
-                        "due": f"{plan.due:%H:%M %d/%m/%Y}",
-                    }
-                    phone = ""
-                    try:
-                        phone = normalize_phone(user.phone) if user.phone else ""
-                    except InvalidPhone:
-                        phone = ""
-                    options = [(Channel.SMS, phone), (Channel.EMAIL, user.email)]
-                    channel, address = next(
-                        ((c, a) for c, a in options if a and c in configured),
-                        next(((c, a) for c, a in options if a), ("", "")),
-                    )
-                    notices.append(
-                        Notice(
-                            kind=NoticeKind.REMINDER,
-                            day=deadlines.local(now).date(),
-                            session="rd" if plan.kind == AlertKind.REMINDER else "ro",
-                            recipient=user,
-                            channel=channel,
-                            address=address,
-                            subject=schedule.name[:150],
-                            text=vntext.clean(text),
-                            status=NoticeStatus.QUEUED if channel else NoticeStatus.SKIPPED,
-                            last_error="" if channel else "no phone or e-mail",
-                            created_at=now,
-                            next_attempt_at=now,
-                        )
-                    )
             with transaction.atomic():
                 DeadlineAlert.objects.bulk_create(
                     [
@@ -352,8 +303,68 @@ def queue_deadline_alerts(*, now: dt.datetime | None = None) -> int:
                         )
                         for u in new
                     ],
-                    ignore_conflicts=True,
+                    ignore_conflicts=True,  # another worker's run got there first
                 )
-                Notice.objects.bulk_create(notices, ignore_conflicts=True)
+                alerts = DeadlineAlert.objects.filter(
+                    schedule_id=plan.schedule_id, due_at=plan.due, kind=plan.kind, unit_id__in=new
+                ).select_related("unit")
+                _queue_deadline_notices(schedule, plan, list(alerts), leaders, now=now)
             created += len(new)
     return created
+
+
+def _queue_deadline_notices(
+    schedule: ReportSchedule,
+    plan: AlertPlan,
+    alerts: list[DeadlineAlert],
+    leaders: dict[int, list[User]],
+    *,
+    now: dt.datetime,
+) -> None:
+    from dentruong.lib.phone import InvalidPhone, normalize_phone
+    from dentruong.notices.adapters import configured_channels
+    from dentruong.notices.models import Channel, Notice, NoticeKind, NoticeStatus
+
+    configured = configured_channels()
+    if plan.kind == AlertKind.REMINDER:
+        template = _('Đến Trường: the report "%(report)s" of %(unit)s is due at %(due)s.')
+    else:
+        template = _(
+            'Đến Trường: the report "%(report)s" of %(unit)s was due at '
+            "%(due)s and has not been submitted."
+        )
+    notices = []
+    for alert in alerts:
+        text = template % {
+            "report": schedule.name,
+            "unit": alert.unit.name,
+            "due": f"{deadlines.local(plan.due):%H:%M %d/%m/%Y}",
+        }
+        for user in leaders.get(alert.unit_id, []):
+            try:
+                phone = normalize_phone(user.phone) if user.phone else ""
+            except InvalidPhone:
+                phone = ""
+            options = [(Channel.SMS, phone), (Channel.EMAIL, user.email)]
+            channel, address = next(
+                ((c, a) for c, a in options if a and c in configured),
+                next(((c, a) for c, a in options if a), ("", "")),
+            )
+            notices.append(
+                Notice(
+                    kind=NoticeKind.DEADLINE,
+                    day=deadlines.local(now).date(),
+                    session="",
+                    recipient=user,
+                    deadline_alert=alert,
+                    channel=channel,
+                    address=address,
+                    subject=schedule.name[:150],
+                    text=vntext.clean(text),
+                    status=NoticeStatus.QUEUED if channel else NoticeStatus.SKIPPED,
+                    last_error="" if channel else "no phone or e-mail",
+                    created_at=now,
+                    next_attempt_at=now,
+                )
+            )
+    Notice.objects.bulk_create(notices, ignore_conflicts=True)

@@ -271,10 +271,11 @@ def test_reminders_and_overdue_notices(cast: Cast) -> None:
     before = MONDAY - dt.timedelta(minutes=90)
     assert services.queue_deadline_alerts(now=before) == 1  # the commune's one school
     assert services.queue_deadline_alerts(now=before) == 0  # once
-    notice = Notice.objects.get(recipient=cast.school_leader, session="rd")
+    notice = Notice.objects.get(recipient=cast.school_leader, kind="deadline")
+    assert notice.deadline_alert is not None and notice.deadline_alert.kind == "reminder"
     assert "10:00 05/10/2026" in notice.text and notice.channel == "email"
     assert services.queue_deadline_alerts(now=MONDAY + dt.timedelta(minutes=1)) == 1
-    overdue = Notice.objects.get(recipient=cast.school_leader, session="ro")
+    overdue = Notice.objects.get(recipient=cast.school_leader, deadline_alert__kind="overdue")
     assert "has not been submitted" in overdue.text or "chưa" in overdue.text
     assert DeadlineAlert.objects.filter(kind="overdue").count() == 1
     # a submission before the deadline: no reminder for that unit
@@ -339,3 +340,18 @@ def test_destinations_of_the_communes_add_up_to_the_province(cast: Cast) -> None
     assert figures(cast.commune) == {"vocational_in": 1}
     assert figures(cast.other_commune) == {}
     assert figures(cast.province) == {"vocational_in": 1}
+
+
+def test_two_reports_due_the_same_day_are_two_notices(cast: Cast) -> None:
+    """The attendance and the dropout reports both fall due on Monday at 10:00: the school's
+    leader gets a reminder for each, and running the queue again adds none."""
+    weekly_schedule(cast)
+    weekly_schedule(cast, "dropouts")
+    cast.school_leader.email = "lan@example.vn"
+    cast.school_leader.save()
+    before = MONDAY - dt.timedelta(minutes=90)
+    assert services.queue_deadline_alerts(now=before) == 2
+    assert services.queue_deadline_alerts(now=before) == 0
+    notices = Notice.objects.filter(recipient=cast.school_leader, kind="deadline")
+    assert notices.count() == 2
+    assert {n.deadline_alert.schedule.report for n in notices} == {"attendance", "dropouts"}  # type: ignore[union-attr]
