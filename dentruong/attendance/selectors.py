@@ -501,28 +501,19 @@ def _student_counts(
     """Per group key (and the whole scope under TOTAL; ungrouped: under TOTAL only):
     students enrolled in the scope's classes at some time in [date_from, until], those
     with at most N absences (P + K, then K alone) in the range, and the head count on
-    `until`. One statement: each student's absences are aggregated once in the database
-    and joined to the enrolled students; nothing per student comes back. When the range
-    is made of whole `terms` ((school year id, term) pairs, `tallies.whole_terms`), the
-    absences are read from the students' term tallies instead of one by one."""
+    `until`. When the range is made of whole `terms` ((school year id, term) pairs,
+    `tallies.whole_terms`), the absences are read from the students' term tallies
+    instead of one by one.
+
+    One statement aggregates each student once (their groups, their absences) and counts
+    per group in the database: nothing per student comes back, except for the few who
+    changed group in the range ("movers": a transfer to another school or commune). Each
+    of those comes back as one row, is placed in each of their groups by a second, small
+    statement, and counts once in the total."""
     if not classes or date_from > until:
         return {}
-    qn = connection.ops.quote_name
-    group_col = {"commune": "s.commune_id", "school": "c.school_id", "class": "c.id"}.get(
-        group_by or "", str(TOTAL)
-    )
-    school_join = (
-        f"JOIN {qn(School._meta.db_table)} s ON s.id = c.school_id" if group_by == "commune" else ""
-    )
-    params: list[Any] = [_adapt(until), _adapt(until)]
-    class_where = " AND ".join(
-        [
-            _in_list("c.school_id", sorted({c.school_id for c in classes}), params),
-            _in_list("c.school_year_id", sorted({c.school_year_id for c in classes}), params),
-            _in_list("c.grade", sorted({c.grade for c in classes}), params),
-        ]
-    )
-    params += [_adapt(until), _adapt(date_from)]
+    enrolled = _Enrolled(classes, group_by=group_by, date_from=date_from, until=until)
+    params = list(enrolled.params)
     few = len(classes) <= SCAN_ABSENCES_ABOVE_CLASSES
     if terms:
         marks = _tally_marks(terms, params, few=few)
@@ -539,60 +530,127 @@ def _student_counts(
         marks = f"""
             SELECT a.student_id AS student_id, COUNT(*) AS total,
                 SUM(CASE WHEN a.code = 'K' THEN 1 ELSE 0 END) AS unexcused
-            FROM {qn(Absence._meta.db_table)} a
+            FROM {connection.ops.quote_name(Absence._meta.db_table)} a
             WHERE a.code IN (%s, %s) AND a.date >= %s AND a.date <= %s {absence_where}
             GROUP BY a.student_id"""
-    counts = (
-        "COUNT(*), "
-        "SUM(CASE WHEN COALESCE(m.total, 0) <= %s THEN 1 ELSE 0 END), "
-        "SUM(CASE WHEN COALESCE(m.unexcused, 0) <= %s THEN 1 ELSE 0 END), "
-        "SUM(e.here)"
-    )
-    sql = f"""
-        WITH enrolled AS MATERIALIZED (
-            SELECT e.student_id AS student_id, {group_col} AS g,
-                MAX(CASE WHEN e.start_date <= %s AND (e.end_date IS NULL OR e.end_date > %s)
-                         THEN 1 ELSE 0 END) AS here
-            FROM {qn(Enrollment._meta.db_table)} e
-            JOIN {qn(SchoolClass._meta.db_table)} c ON c.id = e.school_class_id
-            {school_join}
-            WHERE {class_where}
-              AND e.start_date <= %s AND (e.end_date IS NULL OR e.end_date > %s)
-            GROUP BY e.student_id{f", {group_col}" if group_by else ""}
-        ),
-        marks AS MATERIALIZED ({marks}
-        )
-        SELECT e.g, {counts}
-        FROM enrolled e LEFT JOIN marks m ON m.student_id = e.student_id
-        GROUP BY e.g
-    """
     params += [max_absences, max_absences]
-    if group_by is not None:
-        # A student who changed group counts once in the total.
-        sql += f"""
-        UNION ALL
-        SELECT {TOTAL}, {counts}
-        FROM (SELECT student_id, MAX(here) AS here FROM enrolled GROUP BY student_id) e
-        LEFT JOIN marks m ON m.student_id = e.student_id
-        """
-        params += [max_absences, max_absences]
-    # PostgreSQL's JIT compiling this statement (~30 ms) costs more than it saves at a
-    # commune's size (EXPLAIN ANALYZE on the 700,000-student demo); a province's gains.
-    jit_off = connection.vendor == "postgresql" and few
+    sql = f"""
+        WITH enrolled AS ({enrolled.per_student()}),
+        marks AS ({marks}
+        )
+        SELECT CASE WHEN e.g = e.g2 THEN e.g END,
+            CASE WHEN e.g <> e.g2 THEN e.student_id END,
+            COUNT(*),
+            SUM(CASE WHEN COALESCE(m.total, 0) <= %s THEN 1 ELSE 0 END),
+            SUM(CASE WHEN COALESCE(m.unexcused, 0) <= %s THEN 1 ELSE 0 END),
+            SUM(e.here)
+        FROM enrolled e LEFT JOIN marks m ON m.student_id = e.student_id
+        GROUP BY 1, 2
+    """
+    # PostgreSQL's JIT compiling this statement costs more than it saves, from a commune
+    # (~30 ms of ~40) to the province (~350 ms of ~1,300; EXPLAIN ANALYZE on the
+    # 700,000-student demo).
+    jit_off = connection.vendor == "postgresql"
     with transaction.atomic() if jit_off else nullcontext(), connection.cursor() as cursor:
         if jit_off:
             cursor.execute("SET LOCAL jit = off")
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    return {int(r[0]): (int(r[1]), int(r[2]), int(r[3]), int(r[4] or 0)) for r in rows}
+    out: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    total = out[TOTAL]
+    movers: dict[int, tuple[int, int]] = {}
+    for group, mover, *counts in rows:
+        _add(total, counts)  # every student once (ungrouped, their group is TOTAL)
+        if mover is not None:
+            movers[int(mover)] = (int(counts[1]), int(counts[2]))
+        elif group_by is not None:
+            _add(out[int(group)], counts)
+    for student_id, group, here in enrolled.groups_of(movers):
+        _add(out[group], (1, *movers[student_id], here))
+    return {key: (c[0], c[1], c[2], c[3]) for key, c in out.items() if c[0]}
+
+
+def _add(into: list[int], counts: Sequence[Any]) -> None:
+    for i, value in enumerate(counts):
+        into[i] += int(value or 0)
+
+
+class _Enrolled:
+    """The students of a scope's classes enrolled at some time in [date_from, until], as
+    SQL: one row per student (`per_student`), or per student and group for some
+    students (`groups_of`)."""
+
+    def __init__(
+        self,
+        classes: Sequence[ClassInfo],
+        *,
+        group_by: str | None,
+        date_from: dt.date,
+        until: dt.date,
+    ) -> None:
+        qn = connection.ops.quote_name
+        self.group_col = {"commune": "s.commune_id", "school": "c.school_id", "class": "c.id"}.get(
+            group_by or "", str(TOTAL)
+        )
+        school_join = (
+            f"JOIN {qn(School._meta.db_table)} s ON s.id = c.school_id"
+            if group_by == "commune"
+            else ""
+        )
+        params: list[Any] = [_adapt(until), _adapt(until)]
+        class_where = " AND ".join(
+            [
+                _in_list("c.school_id", sorted({c.school_id for c in classes}), params),
+                _in_list("c.school_year_id", sorted({c.school_year_id for c in classes}), params),
+                _in_list("c.grade", sorted({c.grade for c in classes}), params),
+            ]
+        )
+        params += [_adapt(until), _adapt(date_from)]
+        self.params = params
+        self.body = f"""
+            MAX(CASE WHEN e.start_date <= %s AND (e.end_date IS NULL OR e.end_date > %s)
+                     THEN 1 ELSE 0 END) AS here
+            FROM {qn(Enrollment._meta.db_table)} e
+            JOIN {qn(SchoolClass._meta.db_table)} c ON c.id = e.school_class_id
+            {school_join}
+            WHERE {class_where}
+              AND e.start_date <= %s AND (e.end_date IS NULL OR e.end_date > %s)"""
+
+    def per_student(self) -> str:
+        """student_id, g and g2 (the smallest and largest group: equal unless the student
+        changed group), here (enrolled on `until`). Takes `self.params`."""
+        return f"""
+            SELECT e.student_id AS student_id, MIN({self.group_col}) AS g,
+                MAX({self.group_col}) AS g2, {self.body}
+            GROUP BY e.student_id"""
+
+    def groups_of(self, students: Iterable[int]) -> Iterator[tuple[int, int, int]]:
+        """(student id, group, here in that group) for each group of each of `students`."""
+        for chunk in _chunks(students):
+            params = list(self.params)
+            only = _in_list("e.student_id", chunk, params)
+            sql = f"""
+                SELECT e.student_id, {self.group_col}, {self.body} AND {only}
+                GROUP BY e.student_id, {self.group_col}"""
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                for student_id, group, here in cursor.fetchall():
+                    yield int(student_id), int(group), int(here)
 
 
 def _tally_marks(terms: set[tuple[int, int]], params: list[Any], *, few: bool) -> str:
-    """The `marks` of `_student_counts` from the term tallies of `terms`."""
+    """The `marks` of `_student_counts` from the term tallies of `terms` (one row per
+    student and term: with a single term, nothing to add up)."""
     pairs = " OR ".join(["(t.school_year_id = %s AND t.term = %s)"] * len(terms))
     for year, term in sorted(terms):
         params += [year, term]
     only = " AND t.student_id IN (SELECT student_id FROM enrolled)" if few else ""
+    if len(terms) == 1:
+        return f"""
+            SELECT t.student_id AS student_id, t.excused + t.unexcused AS total,
+                t.unexcused AS unexcused
+            FROM {connection.ops.quote_name(AbsenceTally._meta.db_table)} t
+            WHERE ({pairs}){only}"""
     return f"""
             SELECT t.student_id AS student_id, SUM(t.excused + t.unexcused) AS total,
                 SUM(t.unexcused) AS unexcused

@@ -54,16 +54,19 @@ def counted_one_by_one(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(selectors, "whole_terms", lambda *args, **kwargs: None)
 
 
+@pytest.mark.parametrize("whole_year", [False, True])
 @pytest.mark.parametrize("group_by", [None, "commune", "school", "class"])
 def test_whole_term_rates_from_tallies_equal_the_absences(
     cast: Cast,
     rates_world: dict[str, Any],
     monkeypatch: pytest.MonkeyPatch,
     group_by: str | None,
+    whole_year: bool,
 ) -> None:
     # The world's holiday was declared by hand: recount as the calendar's admin does.
     tallies.rebuild(school_year_ids=[cast.calendar.school_year_id])
-    term2 = {"date_from": D(2027, 1, 18), "date_to": D(2027, 5, 29), "today": TODAY}
+    start = cast.calendar.term1_start if whole_year else D(2027, 1, 18)  # two terms, or one
+    term2 = {"date_from": start, "date_to": D(2027, 5, 29), "today": TODAY}
     options: dict[str, Any] = term2 | {"group_by": group_by, "max_absences": 2}
     read = selectors.attendance_rates(cast.province, **options)
     counted_one_by_one(monkeypatch)
