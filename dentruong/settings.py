@@ -133,7 +133,7 @@ if os.getenv("DATABASE_URL"):
 else:
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            "ENGINE": "dentruong.lib.sqlite",  # Django's, writers of a process in turn
             "NAME": SQLITE_PATH,
             "CONN_MAX_AGE": 600,
             "OPTIONS": {
