@@ -15,6 +15,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from dentruong.people.fields import EncryptedTextField
+
 
 class User(AbstractUser):
     full_name = models.CharField(_("full name"), max_length=150, blank=True)
@@ -156,13 +158,15 @@ class LoginAttempt(models.Model):
 class TOTPDevice(models.Model):
     """A user's authenticator app: the shared secret (RFC 6238), confirmed by a first code.
 
-    The secret is stored as is (base32) and shown only while the enrolment is unconfirmed;
-    see docs/decisions/0011-accounts-security.md. `last_step` is the time step of the last
-    code accepted: codes of that step and older are refused (no replay).
+    The secret (base32) is encrypted at rest like the sensitive facts (decision 0012: a
+    copy of the database does not give away anyone's second factor) and shown only while
+    the enrolment is unconfirmed; see docs/decisions/0011-accounts-security.md.
+    `last_step` is the time step of the last code accepted: codes of that step and older
+    are refused (no replay).
     """
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="totp_device")
-    secret = models.CharField(max_length=64)
+    secret = EncryptedTextField()
     created_at = models.DateTimeField(default=timezone.now)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     last_step = models.BigIntegerField(null=True, blank=True)
@@ -176,7 +180,6 @@ class TOTPDevice(models.Model):
                 condition=Q(confirmed_at__isnull=True) | Q(last_step__isnull=False),
                 name="totp_confirmed_has_step",
             ),
-            models.CheckConstraint(condition=~Q(secret=""), name="totp_has_secret"),
         ]
 
     def __str__(self) -> str:

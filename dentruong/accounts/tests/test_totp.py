@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import importlib
+from types import SimpleNamespace
+
 import pytest
+from django.db import connection
 
 from dentruong.accounts import qr, totp
+from dentruong.accounts.models import TOTPDevice
+from dentruong.lib import crypto
+from tests.cast import TOTP_SECRET, Cast
 
 RFC4226_KEY = b"12345678901234567890"
 RFC4226_CODES = [
@@ -114,3 +121,35 @@ def test_qr_svg_has_no_inline_style() -> None:
     svg = qr.svg("otpauth://totp/x:y?secret=A", label='a "key"')
     assert svg.startswith("<svg") and "style=" not in svg and "<script" not in svg
     assert "&quot;key&quot;" in svg
+
+
+# --- the secret at rest --------------------------------------------------------------------
+
+
+def stored_secret(device: TOTPDevice) -> str:
+    table = connection.ops.quote_name(TOTPDevice._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT secret FROM {table} WHERE id = %s", [device.pk])
+        return str(cursor.fetchone()[0])
+
+
+def test_the_secret_is_encrypted_at_rest(cast: Cast) -> None:
+    device = TOTPDevice.objects.get(user=cast.commune_officer)
+    raw = stored_secret(device)
+    assert crypto.is_encrypted(raw) and TOTP_SECRET not in raw
+    assert device.secret == TOTP_SECRET
+
+
+def test_the_migration_encrypts_secrets_stored_before(cast: Cast) -> None:
+    from django.apps import apps
+
+    migration = importlib.import_module("dentruong.accounts.migrations.0004_totp_secret_encrypted")
+    device = TOTPDevice.objects.get(user=cast.commune_officer)
+    table = connection.ops.quote_name(TOTPDevice._meta.db_table)
+    with connection.cursor() as cursor:  # as it was stored before
+        cursor.execute(f"UPDATE {table} SET secret = %s WHERE id = %s", [TOTP_SECRET, device.pk])
+    editor = SimpleNamespace(connection=connection)
+    migration.encrypt_secrets(apps, editor)
+    migration.encrypt_secrets(apps, editor)  # twice: encrypted values are left alone
+    assert crypto.is_encrypted(stored_secret(device))
+    assert TOTPDevice.objects.get(pk=device.pk).secret == TOTP_SECRET
