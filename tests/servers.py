@@ -296,6 +296,9 @@ class PrivatePostgres:
     def stop(self, mode: str = "fast") -> None:
         self._pg_ctl("-m", mode, "-w", "-t", "60", "stop", check=False)
 
+    def running(self) -> bool:
+        return self._pg_ctl("status", check=False).returncode == 0
+
     def url(self, db: str = "postgres") -> str:
         return f"postgres://postgres@127.0.0.1:{self.port}/{db}"
 
@@ -336,6 +339,10 @@ class Tmpfs:
     def free(self) -> int:
         stat = os.statvfs(self.path)
         return stat.f_bavail * stat.f_frsize
+
+    def used(self) -> int:
+        stat = os.statvfs(self.path)
+        return (stat.f_blocks - stat.f_bfree) * stat.f_frsize
 
     def unmount(self) -> None:
         if self.mounted:

@@ -9,7 +9,8 @@ every class-session holding its last acknowledged marks; and every client's retr
 ended in an answer. The server's database is a copy of a template built once (the demo,
 300 students): SQLite, or PostgreSQL beside DATABASE_URL when the suite runs there. The
 PostgreSQL restart uses a private cluster (never the machine's shared server); the full
-disk is a small tmpfs.
+disk is a small tmpfs, under the SQLite file or under a private cluster's whole data
+directory (tables and write-ahead log).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from tests.servers import (
     PrivatePostgres,
     Tmpfs,
     initdb_available,
+    pg_admin,
     pg_database,
     pg_drop,
     pg_env,
@@ -398,3 +400,67 @@ def test_disk_full_while_writing_roll_calls(
     finally:
         con.close()
     assert server.tracebacks() == 0, server.log()
+
+
+def serving_again(cluster: PrivatePostgres, timeout: float = 60) -> bool:
+    """Wait until the cluster accepts connections, starting it if it stopped (a write-ahead
+    log it could not extend stops it, at once or after a failed crash recovery). Returns
+    whether it had to be started."""
+    started = False
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not cluster.running():
+            cluster.start()
+            started = True
+        try:
+            pg_admin(cluster.url(), "SELECT 1")
+            return started
+        except Exception:
+            time.sleep(0.2)
+    raise AssertionError(f"the cluster did not come back:\n{cluster.log_file.read_text()}")
+
+
+@pytest.mark.skipif(not initdb_available(), reason="needs root and PostgreSQL 15's initdb")
+def test_postgresql_disk_full_while_writing_roll_calls(tmp_path: Path) -> None:
+    """A private cluster whose whole data directory is on a tmpfs, shrunk to a few MB
+    above what it holds once the world is loaded. PostgreSQL then fails the writes that
+    need space, or stops on a write-ahead log it cannot extend; the server answers 503
+    meanwhile. The disk grows again (and the cluster is started if it stopped): the
+    clients' retries go through and nothing acknowledged is missing."""
+    try:
+        disk = Tmpfs(1024 * 2**20)
+    except PermissionError as e:
+        pytest.skip(f"cannot mount a tmpfs here: {e}")
+    cluster: PrivatePostgres | None = None
+    server: Gunicorn | None = None
+    try:
+        cluster = PrivatePostgres(data_dir=str(disk.path / "data"))
+        cluster.start()
+        env = pg_env(cluster.create_database("faults"))
+        world = prepare(env, students=STUDENTS, teachers=4, reuse=False)
+        disk.resize(disk.used() + 3 * 2**20)
+        server = Gunicorn(env, log_dir=str(tmp_path)).start()
+        stats, stop, threads = start_clients(server.port, world, 4, hard_seconds=150)
+        try:
+            wait_for(lambda: stats.statuses["503"] >= 5, 90, "the disk to fill up")
+            full_at = acknowledged(stats)
+            disk.resize(1024 * 2**20)
+            stopped = serving_again(cluster)
+            log = cluster.log_file.read_text(errors="replace")
+            print(json.dumps({"cluster_stopped": stopped, "no_space": log.count("No space left")}))
+            wait_for(lambda: acknowledged(stats) >= full_at + 20, 60, "the retries to go through")
+        finally:
+            run = finish(stats, stop, threads)
+        server.stop()
+        statuses = dict(run.stats.statuses)
+        assert not {k for k in statuses if k.startswith("5")} - {"503"}, (statuses, server.log())
+        db = verify(env, run.all_sent(), class_ids(world, 4))
+        report("postgresql_disk_full", run, db)
+        assert_nothing_lost(db)
+        assert server.tracebacks() == 0, server.log()
+    finally:
+        if server is not None:
+            server.stop()
+        if cluster is not None:
+            cluster.remove()
+        disk.unmount()
