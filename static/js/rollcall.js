@@ -19,7 +19,6 @@
   var QUEUE_PREFIX = 'dentruong:rollcall:';
   var CYCLE = ['', 'P', 'K', 'T'];
   var RETRY_MS = 15000;
-  var TIMEOUT_MS = 20000;
 
   var form = document.getElementById('rc-form');
   var textNode = document.getElementById('rollcall-text');
@@ -54,13 +53,6 @@
   function showError(message) {
     show(statusBox, message);
     statusBox.classList.add('rc-status-error');
-  }
-
-  function csrfToken() {
-    var m = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-    if (m) return decodeURIComponent(m[1]);
-    var input = form.querySelector('input[name=csrfmiddlewaretoken]');
-    return input ? input.value : '';
   }
 
   function field(name) { return form.querySelector('input[name="' + name + '"]'); }
@@ -173,17 +165,8 @@
 
   // --- the queue ---------------------------------------------------------------------------
 
-  function queued() {
-    var items = [];
-    for (var i = 0; i < localStorage.length; i++) {
-      var key = localStorage.key(i);
-      if (key && key.indexOf(QUEUE_PREFIX) === 0) {
-        try { items.push(JSON.parse(localStorage.getItem(key))); } catch (e) { /* skip */ }
-      }
-    }
-    items.sort(function (a, b) { return a.queued_at - b.queued_at; });
-    return items;
-  }
+  var waiting = kit.queue(QUEUE_PREFIX);
+  var queued = waiting.all;
 
   function sameRoll(a, b) {
     return a.class_id === b.class_id && a.date === b.date && a.session === b.session;
@@ -194,13 +177,13 @@
     // teacher's latest marks win, as they would online.
     queued().forEach(function (old) {
       if (old.user_id === item.user_id && sameRoll(old, item)) {
-        localStorage.removeItem(QUEUE_PREFIX + old.payload.client_id);
+        waiting.drop(old);
       }
     });
-    localStorage.setItem(QUEUE_PREFIX + item.payload.client_id, JSON.stringify(item));
+    waiting.store(item);
   }
 
-  function drop(item) { localStorage.removeItem(QUEUE_PREFIX + item.payload.client_id); }
+  var drop = waiting.drop;
 
   function describe(item) {
     return fmt(T.roll, {
@@ -237,39 +220,11 @@
     return '';
   }
 
-  // One attempt: 'ok', 'refused' (4xx: do not retry), 'login' (session expired or CSRF:
-  // keep it), or 'retry' (network, timeout, 5xx, anything unexpected: keep it).
+  // One attempt (offline.js `post`): ok, refused, login or retry.
   function send(item) {
-    var controller = window.AbortController ? new AbortController() : null;
-    var timer = controller ? setTimeout(function () { controller.abort(); }, TIMEOUT_MS) : null;
-    return fetch(form.dataset.api, {
-      method: 'POST',
-      credentials: 'same-origin',
-      headers: {
-        'Content-Type': 'application/json',
-        'Accept': 'application/json',
-        'X-CSRFToken': csrfToken()
-      },
-      body: JSON.stringify(item.payload),
-      signal: controller ? controller.signal : undefined
-    }).then(function (response) {
-      return response.json().catch(function () { return null; }).then(function (body) {
-        if (response.status >= 200 && response.status < 300) {
-          return body && body.roll_call ? { state: 'ok', body: body } : { state: 'retry' };
-        }
-        if (response.status === 401) return { state: 'login' };
-        if (response.status === 403 && !(body && body.code)) return { state: 'login' }; // CSRF
-        if (response.status === 408 || response.status === 429 || response.status >= 500) {
-          return { state: 'retry' };
-        }
-        return { state: 'refused', message: errorText(body) || String(response.status) };
-      });
-    }, function () {
-      return { state: 'retry' };
-    }).then(function (result) {
-      if (timer) clearTimeout(timer);
-      return result;
-    });
+    return kit.post(form.dataset.api, item.payload, function (body) {
+      return Boolean(body && body.roll_call);
+    }, errorText);
   }
 
   function reloadSaved(message) {

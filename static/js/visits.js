@@ -23,7 +23,6 @@
   var QUEUE_PREFIX = 'dentruong:visit:';
   var FLASH_KEY = 'dentruong:visits-flash';
   var RETRY_MS = 15000;
-  var TIMEOUT_MS = 20000;
   var MAX_KEPT = 60;
   var TEXT_FIELDS = ['visitors', 'met', 'findings', 'family_wishes', 'agreed', 'next_step'];
 
@@ -68,13 +67,6 @@
     box.hidden = !items.length;
   }
 
-  function csrfToken() {
-    var m = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-    if (m) return decodeURIComponent(m[1]);
-    var input = document.querySelector('input[name=csrfmiddlewaretoken]');
-    return input ? input.value : '';
-  }
-
   function labelOf(name) {
     if (!form) return '';
     var label = form.querySelector('label[for="id_' + name + '"]');
@@ -88,24 +80,15 @@
 
   // --- the queue ----------------------------------------------------------------------
 
-  function queued() {
-    var items = [];
-    for (var i = 0; i < localStorage.length; i++) {
-      var key = localStorage.key(i);
-      if (key && key.indexOf(QUEUE_PREFIX) === 0) {
-        try { items.push(JSON.parse(localStorage.getItem(key))); } catch (e) { /* skip */ }
-      }
-    }
-    items.sort(function (a, b) { return a.queued_at - b.queued_at; });
-    return items;
-  }
+  var queue = kit.queue(QUEUE_PREFIX);
+  var queued = queue.all;
 
   function mine() {
     return queued().filter(function (i) { return i.user_id === userId; });
   }
 
-  function store(item) { localStorage.setItem(QUEUE_PREFIX + item.payload.client_id, JSON.stringify(item)); }
-  function drop(item) { localStorage.removeItem(QUEUE_PREFIX + item.payload.client_id); }
+  var store = queue.store;
+  var drop = queue.drop;
 
   function dropRefusedHere() {
     mine().forEach(function (i) { if (i.refused && i.case_id === caseId) drop(i); });
@@ -142,39 +125,11 @@
     return '';
   }
 
-  // One attempt: 'ok', 'refused' (4xx: do not retry), 'login' (session expired or CSRF:
-  // keep it), or 'retry' (network, timeout, 5xx, anything unexpected: keep it).
+  // One attempt (offline.js `post`): ok, refused, login or retry.
   function send(item) {
-    var controller = window.AbortController ? new AbortController() : null;
-    var timer = controller ? setTimeout(function () { controller.abort(); }, TIMEOUT_MS) : null;
-    return fetch(item.api, {
-      method: 'POST',
-      credentials: 'same-origin',
-      headers: {
-        'Content-Type': 'application/json',
-        'Accept': 'application/json',
-        'X-CSRFToken': csrfToken()
-      },
-      body: JSON.stringify(item.payload),
-      signal: controller ? controller.signal : undefined
-    }).then(function (response) {
-      return response.json().catch(function () { return null; }).then(function (body) {
-        if (response.status >= 200 && response.status < 300) {
-          return body && body.client_id ? { state: 'ok', body: body } : { state: 'retry' };
-        }
-        if (response.status === 401) return { state: 'login' };
-        if (response.status === 403 && !(body && body.code)) return { state: 'login' }; // CSRF
-        if (response.status === 408 || response.status === 429 || response.status >= 500) {
-          return { state: 'retry' };
-        }
-        return { state: 'refused', message: errorText(body) || String(response.status) };
-      });
-    }, function () {
-      return { state: 'retry' };
-    }).then(function (result) {
-      if (timer) clearTimeout(timer);
-      return result;
-    });
+    return kit.post(item.api, item.payload, function (body) {
+      return Boolean(body && body.client_id);
+    }, errorText);
   }
 
   function reloadWith(message, state) {
