@@ -34,6 +34,7 @@ api.add_router("/", "dentruong.risk.api.router")
 api.add_router("/", "dentruong.reports.api.router")
 api.add_router("/", "dentruong.mobilization.api.router")
 api.add_router("/", "dentruong.outreach.api.router")
+api.add_router("/", "dentruong.privacy.api.router")
 
 # Where a schema error sits: ninja's location prefix ("body", "payload") is not a field.
 _LOCATION_PREFIXES = {"body", "query", "path", "form", "payload", "header", "cookie"}

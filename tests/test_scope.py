@@ -154,6 +154,10 @@ OBJECT_ROUTES: dict[str, tuple[Callable[[Cast], dict[str, Any]], str]] = {
     "rights-request-export": (lambda c: {"pk": answered_access_request(c).pk}, "school_leader"),
     "student-rights-request": (lambda c: {"pk": c.student.pk}, "school_leader"),
     "child-rights-request": (lambda c: {"pk": c.child.pk}, "commune_officer"),
+    "api-v1:rights_request_detail": (
+        lambda c: {"request_id": rights_request(c).pk},
+        "school_leader",
+    ),
 }
 # Query strings an insider's GET needs: the API's exports of names want a purpose (422
 # without; the pages answer the "why" form, 200). The outsider still gets 404 first.
@@ -237,6 +241,9 @@ LIST_ROUTES: dict[str, str] = {
     "api-v1:create_report_schedule": "commune_officer",
     "api-v1:submit_report": "school_leader",
     "rights-requests": "commune_officer",
+    "api-v1:rights_request_queue": "commune_officer",
+    "api-v1:register_student_rights_request": "school_leader",
+    "api-v1:register_child_rights_request": "commune_officer",
 }
 # POST-only API routes (JSON body) among LIST_ROUTES: not fetched with GET below; their
 # scope tests are test_api_create_is_scoped, test_notice_consent_writes_are_scoped and
@@ -268,6 +275,8 @@ JSON_POST_ROUTES = {
     "api-v1:reject_match",
     "api-v1:create_report_schedule",  # test_report_writes_are_scoped
     "api-v1:submit_report",  # test_report_writes_are_scoped
+    "api-v1:register_student_rights_request",  # dentruong/privacy/tests/test_api.py
+    "api-v1:register_child_rights_request",
 }
 
 
