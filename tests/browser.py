@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM calls made there
 # by fixtures are still synchronous and safe.
@@ -20,3 +21,19 @@ FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+# The page's writes while "offline" (the offline pages POST to the JSON API).
+API_WRITES = "**/api/v1/**"
+
+
+def network_down(context: Any) -> None:
+    """Cut the phone's network. Chromium's offline emulation alone has let a request of
+    a document just opened from the service worker through (seen once in CI): the API is
+    also refused at the request level, as a dead network would."""
+    context.route(API_WRITES, lambda route: route.abort("internetdisconnected"))
+    context.set_offline(True)
+
+
+def network_up(context: Any) -> None:
+    context.set_offline(False)
+    context.unroute(API_WRITES)

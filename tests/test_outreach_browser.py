@@ -30,7 +30,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from dentruong.outreach import services
 from dentruong.outreach.models import Case, CaseAlert, HomeVisit, SupportDelivery
 from dentruong.outreach.tests.factories import programme
-from tests.browser import PHONE
+from tests.browser import PHONE, network_down, network_up
 from tests.cast import PASSWORD, Cast, build_cast, totp_code
 
 pytestmark = pytest.mark.browser
@@ -106,7 +106,7 @@ def fill_visit(page: Page, day: dt.date, findings: str, causes: list[str]) -> No
 
 def record_visit_offline(page: Page, context: BrowserContext, base: str, case: Case) -> None:
     """With the network cut: the case page from the phone, a visit queued on it."""
-    context.set_offline(True)
+    network_down(context)
     page.get_by_test_id("case-row").filter(has_text="Đặng Thị Ánh").get_by_role("link").click()
     expect(page.locator("h1")).to_have_text("Hồ sơ · Đặng Thị Ánh")
     assert page.url == f"{base}/outreach/cases/{case.pk}/"
@@ -149,7 +149,7 @@ def test_offline_visit_is_sent_once_when_the_network_returns(
     page.get_by_test_id("case-row").get_by_role("link").click()
     assert not HomeVisit.objects.exists()
 
-    context.set_offline(False)
+    network_up(context)
     assert wait_for(lambda: HomeVisit.objects.exists()), "the queued visit was never sent"
     status = page.get_by_test_id("visit-status")
     expect(status).to_have_attribute("data-state", "sent", timeout=20_000)
@@ -239,7 +239,7 @@ def test_a_case_from_the_absences_to_what_works(
     keep_my_cases(page, base)
     expect(page.get_by_test_id("case-row")).to_contain_text("Nghỉ không phép liên tiếp")
     record_visit_offline(page, context, base, case)
-    context.set_offline(False)
+    network_up(context)
     assert wait_for(lambda: HomeVisit.objects.filter(case=case).exists())
     expect(page.get_by_test_id("visit-status")).to_have_attribute(
         "data-state", "sent", timeout=20_000

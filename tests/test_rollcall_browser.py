@@ -19,7 +19,7 @@ from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
 from dentruong.attendance.models import Absence, RollCall
 from dentruong.attendance.tests.conftest import add_students
-from tests.browser import PHONE
+from tests.browser import PHONE, network_down, network_up
 from tests.cast import PASSWORD, Cast, build_cast
 
 pytestmark = pytest.mark.browser
@@ -160,7 +160,7 @@ def test_offline_roll_call_is_sent_once_when_the_network_returns(
     assert page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     expect(page.locator("html")).to_have_attribute("data-offline-ready", "yes")
 
-    context.set_offline(True)
+    network_down(context)
     # The page comes back from the service worker's cache, its static files too.
     response = page.reload()
     assert response is not None and response.from_service_worker
@@ -186,7 +186,7 @@ def test_offline_roll_call_is_sent_once_when_the_network_returns(
     expect(page.get_by_test_id("status")).to_have_text("Đã lưu trên máy, sẽ gửi khi có mạng.")
     assert RollCall.objects.count() == 0  # nothing reached the server
 
-    context.set_offline(False)
+    network_up(context)
     assert wait_for(lambda: RollCall.objects.exists()), "the queued roll call was never sent"
     expect(page.get_by_test_id("saved-state")).to_contain_text("Đã điểm danh lúc", timeout=20_000)
     expect(page.get_by_test_id("status")).to_have_text("Đã gửi điểm danh lưu trên máy.")
