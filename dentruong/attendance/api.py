@@ -15,11 +15,11 @@ from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Count, Prefetch
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
-from dentruong.accounts.models import User
+from dentruong.api_common import FieldError, ValidationErrors, error_body, signed_in_user
 from dentruong.attendance import params, selectors, services, sheet
 from dentruong.attendance.access import (
     can_read_marks,
@@ -50,15 +50,6 @@ DEFAULT_RANGE_DAYS = params.DEFAULT_RANGE_DAYS
 
 
 # --- schemas -----------------------------------------------------------------------------
-
-
-class FieldError(Schema):
-    message: str
-    code: str
-
-
-class ValidationErrors(Schema):
-    errors: dict[str, list[FieldError]]
 
 
 class MarkIn(Schema):
@@ -199,17 +190,6 @@ class AttendanceSummaryOut(Schema):
 # --- helpers -----------------------------------------------------------------------------
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    if not isinstance(user, User):  # django_auth lets only signed-in users through
-        raise Http404
-    return user
-
-
-def _error(code: str, message: str, field: str = "__all__") -> dict[str, Any]:
-    return {"errors": {field: [{"message": message, "code": code}]}}
-
-
 def _forbidden() -> dict[str, str]:
     return {"message": _("You may not take the roll call of this class."), "code": "forbidden"}
 
@@ -280,7 +260,7 @@ def _window(
     try:
         return params.window(date_from, date_to, today=local_today())
     except params.ParamError as bad:
-        return _error(bad.code, bad.message, bad.field)
+        return error_body(bad.code, bad.message, bad.field)
 
 
 # --- endpoints ---------------------------------------------------------------------------
@@ -294,7 +274,7 @@ def submit_roll_call(request: HttpRequest, payload: RollCallIn) -> Status[dict[s
     """Submit a class's roll call for one session: 201 when first taken, 200 for a
     correction (the later edit wins; both are in the history) or a resubmission of the
     same `client_id` (nothing changes)."""
-    user = _user(request)
+    user = signed_in_user(request)
     school_class = get_class_for_attendance(user, payload.class_id)
     if not can_take_roll_call(user, school_class):
         return Status(403, _forbidden())
@@ -313,7 +293,7 @@ def submit_roll_call(request: HttpRequest, payload: RollCallIn) -> Status[dict[s
             audit=change_recorder(request, object_type="class", object_id=school_class.pk),
         )
     except RollCallError as refused:
-        return Status(422, _error(refused.code, refused.message, refused.field))
+        return Status(422, error_body(refused.code, refused.message, refused.field))
     return Status(201 if result.created else 200, _submit_out(result))
 
 
@@ -321,11 +301,11 @@ def submit_roll_call(request: HttpRequest, payload: RollCallIn) -> Status[dict[s
 def bulk_submit_roll_calls(request: HttpRequest, payload: BulkIn) -> Status[dict[str, Any]]:
     """Submit many roll calls (integrations, a day synced at once). Each item stands alone:
     a refused item is reported with its index and status, and the others are kept."""
-    user = _user(request)
+    user = signed_in_user(request)
     if len(payload.items) > MAX_BULK:
         return Status(
             422,
-            _error(
+            error_body(
                 "too_many",
                 _("At most %(max)d roll calls per request.") % {"max": MAX_BULK},
                 "items",
@@ -338,15 +318,15 @@ def bulk_submit_roll_calls(request: HttpRequest, payload: BulkIn) -> Status[dict
     for index, item in enumerate(payload.items):
         school_class = classes.get(item.class_id)
         if school_class is None:
-            out[index] |= {"status": 404} | _error("not_found", _("No such class."), "class_id")
+            out[index] |= {"status": 404} | error_body("not_found", _("No such class."), "class_id")
             continue
         if not can_take_roll_call(user, school_class):
             forbidden = _forbidden()
-            out[index] |= {"status": 403} | _error(forbidden["code"], forbidden["message"])
+            out[index] |= {"status": 403} | error_body(forbidden["code"], forbidden["message"])
             continue
         marks, error = _marks(item.marks)
         if error:
-            out[index] |= {"status": 422} | _error(error.code, error.message, error.field)
+            out[index] |= {"status": 422} | error_body(error.code, error.message, error.field)
             continue
         inputs.append(
             RollCallInput(
@@ -361,7 +341,7 @@ def bulk_submit_roll_calls(request: HttpRequest, payload: BulkIn) -> Status[dict
         where.append(index)
     for index, result in zip(where, services.bulk_submit(items=inputs, by=user), strict=True):
         if isinstance(result, RollCallError):
-            out[index] |= {"status": 422} | _error(result.code, result.message, result.field)
+            out[index] |= {"status": 422} | error_body(result.code, result.message, result.field)
         else:
             out[index] |= {
                 "status": 201 if result.created else 200,
@@ -389,7 +369,7 @@ def class_roll_calls(
     """A class's roll calls between two dates (default: the last 31 days): each with its
     absences and late arrivals (everyone else enrolled was present) and its number of
     revisions."""
-    user = _user(request)
+    user = signed_in_user(request)
     school_class = get_class_for_attendance(user, class_id)
     if not can_read_marks(user):
         return Status(
@@ -437,7 +417,7 @@ def class_attendance_summary(
 ) -> Status[dict[str, Any]]:
     """Per-session head counts of a class between two dates (default: the last 31 days),
     and the session-based rate over school days: present ÷ due, P and K apart."""
-    user = _user(request)
+    user = signed_in_user(request)
     school_class = get_class_for_attendance(user, class_id)
     window = _window(date_from, date_to)
     if isinstance(window, dict):
@@ -445,7 +425,7 @@ def class_attendance_summary(
     try:
         spec = services.class_calendar(school_class)
     except RollCallError as refused:
-        return Status(422, _error(refused.code, refused.message, refused.field))
+        return Status(422, error_body(refused.code, refused.message, refused.field))
     rows = [
         row
         for row in ClassDaySummary.objects.filter(
@@ -690,7 +670,7 @@ def unit_attendance_rates(
     `max_absences` absences (P + K; and K alone); it reads every absence of the unit's
     students in the range, seconds for a whole province: `students=false` leaves it out.
     `headcount` is the sĩ số on `until`."""
-    user = _user(request)
+    user = signed_in_user(request)
     unit = get_unit_for_user(user, unit_id)
     try:
         query = params.rate_query(
@@ -703,7 +683,7 @@ def unit_attendance_rates(
             today=local_today(),
         )
     except params.ParamError as bad:
-        return Status(422, _error(bad.code, bad.message, bad.field))
+        return Status(422, error_body(bad.code, bad.message, bad.field))
     report = selectors.attendance_rates(
         unit,
         date_from=query.date_from,
@@ -777,14 +757,14 @@ def unit_roll_call_completeness(
     (default: today and the session under way — morning until noon), for the whole day,
     and for the week from Monday to `date`; per school and commune, with each class's
     homeroom teacher."""
-    user = _user(request)
+    user = signed_in_user(request)
     unit = get_unit_for_user(user, unit_id)
     try:
         day, chosen = params.completeness_query(
             date=date, session=session, today=local_today(), now=dt.datetime.now(VN_TZ)
         )
     except params.ParamError as bad:
-        return Status(422, _error(bad.code, bad.message, bad.field))
+        return Status(422, error_body(bad.code, bad.message, bad.field))
     found = selectors.roll_call_completeness(unit.path, day=day, session=chosen)
     by_school: dict[int, list[selectors.ClassGaps]] = {}
     by_commune: dict[int, list[selectors.ClassGaps]] = {}
@@ -863,7 +843,7 @@ def unit_absence_lists(
       session due since it ended, once `n` (default 3) school days have passed.
     - `near_limit`: `n` (default 35) or more absences (P + K) in the school year, of the
       45 allowed."""
-    user = _user(request)
+    user = signed_in_user(request)
     unit = get_unit_for_user(user, unit_id)
     if not can_read_marks(user):
         return Status(
@@ -874,7 +854,7 @@ def unit_absence_lists(
             kind=kind, n=n, date=date, date_from=date_from, today=local_today()
         )
     except params.ParamError as bad:
-        return Status(422, _error(bad.code, bad.message, bad.field))
+        return Status(422, error_body(bad.code, bad.message, bad.field))
     count, day, start = query.n, query.day, query.date_from
     total = 0
     visible = students_for_user(user)
@@ -1005,7 +985,7 @@ def _month(raw: str | None) -> dt.date | dict[str, Any]:
     try:
         return sheet.parse_month(raw)
     except sheet.BadMonth as bad:
-        return _error(bad.code, bad.message, "month")
+        return error_body(bad.code, bad.message, "month")
 
 
 def _sheet_json(payload: dict[str, Any]) -> HttpResponse:
@@ -1034,7 +1014,7 @@ def class_attendance_sheet(
     month and session, each cell P / K / T, `+` present, `?` no roll call taken, `-` not
     in the class that day, empty when not a school day or not yet; totals per student and
     head counts per column."""
-    user = _user(request)
+    user = signed_in_user(request)
     school_class = get_class_for_attendance(user, class_id)
     if not can_read_marks(user):
         return Status(403, _no_marks())
@@ -1058,7 +1038,7 @@ def school_attendance_sheets(
 ) -> Status[dict[str, Any]] | HttpResponse:
     """The monthly attendance sheets of every class of a school that you see, in one go
     (the same as the class's sheet, by grade and name)."""
-    user = _user(request)
+    user = signed_in_user(request)
     month_start = _month(month)
     if isinstance(month_start, dict):
         get_school_for_user(user, school_id)  # out of scope: 404 first

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
 from dentruong.accounts.models import User
+from dentruong.api_common import FieldError, ValidationErrors
 from dentruong.attendance.services import local_today
 from dentruong.enrollment import selectors, services
 from dentruong.enrollment.access import (
@@ -41,15 +42,6 @@ from dentruong.people.access import get_student_for_user, students_for_user
 
 router = Router(tags=["enrollment"])
 MAX_RANGE_DAYS = 400
-
-
-class FieldError(Schema):
-    message: str
-    code: str
-
-
-class ValidationErrors(Schema):
-    errors: dict[str, list[FieldError]]
 
 
 class EventIn(Schema):

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
 from dentruong.accounts.models import User
+from dentruong.api_common import FieldError, ValidationErrors
 from dentruong.attendance.services import local_today
 from dentruong.enrollment.selectors import default_school_year
 from dentruong.mobilization import selectors, services
@@ -34,15 +35,6 @@ from dentruong.orgs.models import OrgUnit, SchoolYear
 
 router = Router(tags=["mobilization"])
 MAX_NAMES = 5000
-
-
-class FieldError(Schema):
-    message: str
-    code: str
-
-
-class ValidationErrors(Schema):
-    errors: dict[str, list[FieldError]]
 
 
 class TargetsOut(Schema):

@@ -16,7 +16,7 @@ from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
-from dentruong.accounts.models import User
+from dentruong.api_common import FieldError, ValidationErrors, error_body, signed_in_user
 from dentruong.attendance.access import can_read_marks, get_class_for_attendance
 from dentruong.notices import services
 from dentruong.notices.models import NoticeConsent
@@ -26,15 +26,6 @@ from dentruong.people.access import can_edit_student, get_student_for_user, part
 from dentruong.people.models import Guardian, Student
 
 router = Router(tags=["notices"])
-
-
-class FieldError(Schema):
-    message: str
-    code: str
-
-
-class ValidationErrors(Schema):
-    errors: dict[str, list[FieldError]]
 
 
 class NoticeOut(Schema):
@@ -85,17 +76,6 @@ class ConsentOut(Schema):
     active: bool
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    if not isinstance(user, User):
-        raise Http404
-    return user
-
-
-def _error(code: str, message: str, field: str = "__all__") -> dict[str, Any]:
-    return {"errors": {field: [{"message": message, "code": code}]}}
-
-
 def _no_child_data() -> dict[str, str]:
     return {"message": _("You may not see the notices of this class."), "code": "forbidden"}
 
@@ -133,7 +113,7 @@ def class_notices(
 ) -> Status[dict[str, Any]]:
     """For each student marked K (absent without leave) in the class on `date` (default
     today): the notice to their family and where it stands."""
-    user = _user(request)
+    user = signed_in_user(request)
     school_class = get_class_for_attendance(user, class_id)
     if not can_read_marks(user):
         return Status(403, _no_child_data())
@@ -166,7 +146,7 @@ def class_notices(
 )
 def student_notice_consents(request: HttpRequest, student_id: int) -> Status[Any]:
     """The consents (active and withdrawn) of the guardians of the student's household."""
-    user = _user(request)
+    user = signed_in_user(request)
     student = get_student_for_user(user, student_id)
     if partner_fields(user) is not None:
         return Status(403, _no_child_data())
@@ -182,7 +162,7 @@ def record_notice_consent(
 ) -> Status[dict[str, Any]]:
     """Record that a guardian of the student agreed to same-day absence notices on a
     channel. One active consent per guardian and channel: withdraw the old one first."""
-    user = _user(request)
+    user = signed_in_user(request)
     student = get_student_for_user(user, student_id)
     if not can_edit_student(user, student):
         return Status(403, {"message": _("You may not edit this student."), "code": "forbidden"})
@@ -195,7 +175,7 @@ def record_notice_consent(
     if guardian is None:
         return Status(
             422,
-            _error(
+            error_body(
                 "not_found", _("This guardian is not in the student's household."), "guardian_id"
             ),
         )
@@ -209,7 +189,7 @@ def record_notice_consent(
             by=user,
         )
     except NoticeError as refused:
-        return Status(422, _error(refused.code, refused.message, refused.field))
+        return Status(422, error_body(refused.code, refused.message, refused.field))
     return Status(201, _consent_out(consent))
 
 
@@ -222,7 +202,7 @@ def withdraw_notice_consent(
 ) -> Status[dict[str, Any]]:
     """Withdraw a consent: no notice goes out on it any more (queued ones are cancelled);
     the row stays, with who withdrew it and when."""
-    user = _user(request)
+    user = signed_in_user(request)
     student = get_student_for_user(user, student_id)
     household = student.household_id
     consent = (
@@ -239,5 +219,5 @@ def withdraw_notice_consent(
     try:
         consent = services.withdraw_consent(consent=consent, by=user)
     except NoticeError as refused:
-        return Status(422, _error(refused.code, refused.message, refused.field))
+        return Status(422, error_body(refused.code, refused.message, refused.field))
     return Status(200, _consent_out(consent))

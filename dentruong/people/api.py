@@ -11,6 +11,7 @@ from ninja import Field, Router, Schema, Status
 
 from dentruong.accounts.models import Role
 from dentruong.accounts.scopes import scope_for
+from dentruong.api_common import FieldError, ValidationErrors
 from dentruong.audit.requests import record_view_child
 from dentruong.orgs.access import get_class_for_user, schools_for_user, villages_for_user
 from dentruong.people import services
@@ -59,15 +60,6 @@ class StudentIn(Schema):
     distance_km: Decimal | None = None
     poverty: str = "none"
     disability: str = ""
-
-
-class FieldError(Schema):
-    message: str
-    code: str
-
-
-class ValidationErrors(Schema):
-    errors: dict[str, list[FieldError]]
 
 
 class ChildOut(Schema):

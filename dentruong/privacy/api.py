@@ -14,12 +14,12 @@ import datetime as dt
 from typing import Any
 
 from django.db.models import BooleanField, ExpressionWrapper, Q
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
-from dentruong.accounts.models import User
+from dentruong.api_common import FieldError, ValidationErrors, error_body, signed_in_user
 from dentruong.people.access import get_resident_child_for_user, get_student_for_user
 from dentruong.people.models import ResidentChild, Student
 from dentruong.privacy import services
@@ -36,15 +36,6 @@ from dentruong.privacy.services import PrivacyError
 router = Router(tags=["privacy"])
 
 CLOSED_LISTED = 50
-
-
-class FieldError(Schema):
-    message: str
-    code: str
-
-
-class ValidationErrors(Schema):
-    errors: dict[str, list[FieldError]]
 
 
 class RequestIn(Schema):
@@ -94,16 +85,6 @@ class QueueOut(Schema):
     closed: list[RequestOut] = Field(description=f"The last {CLOSED_LISTED} answered")
 
 
-def _user(request: HttpRequest) -> User:
-    if not isinstance(request.user, User):
-        raise Http404
-    return request.user
-
-
-def _error(code: str, message: str, field: str = "__all__") -> dict[str, Any]:
-    return {"errors": {field: [{"message": message, "code": code}]}}
-
-
 def _forbidden() -> dict[str, str]:
     return {
         "message": _("You do not handle requests about this child's data."),
@@ -143,7 +124,7 @@ def _detail(rr: RightsRequest) -> dict[str, Any]:
 @router.get("/rights-requests", response={200: QueueOut, 403: FieldError})
 def rights_request_queue(request: HttpRequest) -> Status[dict[str, Any]]:
     """The requests the user handles: open ones by due date, then the last answered."""
-    user = _user(request)
+    user = signed_in_user(request)
     if not can_handle_requests(user):
         return Status(403, _forbidden())
     today = timezone.localdate()
@@ -166,7 +147,7 @@ def rights_request_queue(request: HttpRequest) -> Status[dict[str, Any]]:
 @router.get("/rights-requests/{request_id}", response={200: RequestDetailOut})
 def rights_request_detail(request: HttpRequest, request_id: int) -> Status[dict[str, Any]]:
     """One request with its history (who moved it, when, why)."""
-    rr = get_rights_request_for_user(_user(request), request_id)
+    rr = get_rights_request_for_user(signed_in_user(request), request_id)
     return Status(200, _detail(rr))
 
 
@@ -179,10 +160,10 @@ def _register(
 ) -> Status[dict[str, Any]]:
     try:
         created = services.register_request(
-            student=student, child=child, by=_user(request), **payload.dict()
+            student=student, child=child, by=signed_in_user(request), **payload.dict()
         )
     except PrivacyError as refused:
-        return Status(422, _error(refused.code, refused.message, refused.field))
+        return Status(422, error_body(refused.code, refused.message, refused.field))
     return Status(201, _detail(created))
 
 

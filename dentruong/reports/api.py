@@ -15,6 +15,7 @@ from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
 from dentruong.accounts.models import User
+from dentruong.api_common import FieldError, ValidationErrors
 from dentruong.orgs.access import get_unit_for_user
 from dentruong.reports import deadlines, selectors, services
 from dentruong.reports.access import (
@@ -31,15 +32,6 @@ from dentruong.reports.figures import Figures
 from dentruong.reports.models import ReportSchedule, Submission
 
 router = Router(tags=["reports"])
-
-
-class FieldError(Schema):
-    message: str
-    code: str
-
-
-class ValidationErrors(Schema):
-    errors: dict[str, list[FieldError]]
 
 
 class DefinitionOut(Schema):

@@ -12,11 +12,11 @@ import datetime as dt
 from typing import Any
 
 from django.db.models import Q
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
-from dentruong.accounts.models import User
+from dentruong.api_common import FieldError, ValidationErrors, error_body, signed_in_user
 from dentruong.notices.services import local_today
 from dentruong.orgs.access import get_class_for_user, get_unit_for_user
 from dentruong.people.access import can_edit_student, get_student_for_user, students_for_user
@@ -27,15 +27,6 @@ from dentruong.risk.rules import reasons_text
 
 router = Router(tags=["risk"])
 MAX_ROWS = 2000  # a call list longer than this is not a list anyone can call
-
-
-class FieldError(Schema):
-    message: str
-    code: str
-
-
-class ValidationErrors(Schema):
-    errors: dict[str, list[FieldError]]
 
 
 class ReasonOut(Schema):
@@ -96,16 +87,6 @@ class ModelOut(Schema):
     beats_rules: bool
     active: bool
     card: dict[str, Any]
-
-
-def _user(request: HttpRequest) -> User:
-    if not isinstance(request.user, User):
-        raise Http404
-    return request.user
-
-
-def _error(code: str, message: str, field: str = "__all__") -> dict[str, Any]:
-    return {"errors": {field: [{"message": message, "code": code}]}}
 
 
 def _no_risk() -> dict[str, str]:
@@ -176,9 +157,11 @@ def unit_risk(
     if not can_read_risk(request.user):
         return Status(403, _no_risk())
     if level not in (Level.MEDIUM, Level.HIGH):
-        return Status(422, _error("invalid_choice", _("Choose medium or high."), "level"))
+        return Status(422, error_body("invalid_choice", _("Choose medium or high."), "level"))
     if limit is not None and limit < 1:
-        return Status(422, _error("invalid_number", _("The number must be at least 1."), "limit"))
+        return Status(
+            422, error_body("invalid_number", _("The number must be at least 1."), "limit")
+        )
     rows = selectors.unit_list(
         unit.path,
         day=date,
@@ -236,10 +219,10 @@ def add_risk_flag(request: HttpRequest, student_id: int, payload: FlagIn) -> Sta
             kind=payload.kind,
             note=payload.note,
             start=payload.start or local_today(),
-            by=_user(request),
+            by=signed_in_user(request),
         )
     except services.RiskError as refused:
-        return Status(422, _error(refused.code, refused.message, refused.field))
+        return Status(422, error_body(refused.code, refused.message, refused.field))
     return Status(201, _flag(flag))
 
 
@@ -252,9 +235,9 @@ def clear_risk_flag(request: HttpRequest, flag_id: int) -> Status[Any]:
     if not can_edit_student(request.user, flag.student):
         return Status(403, {"message": _("You may not edit this student."), "code": "forbidden"})
     try:
-        services.clear_flag(flag=flag, by=_user(request), day=local_today())
+        services.clear_flag(flag=flag, by=signed_in_user(request), day=local_today())
     except services.RiskError as refused:
-        return Status(422, _error(refused.code, refused.message, refused.field))
+        return Status(422, error_body(refused.code, refused.message, refused.field))
     return Status(200, _flag(flag))
 
 
