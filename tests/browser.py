@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Callable
 from typing import Any
+
+from playwright.sync_api import Page, expect
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM calls made there
 # by fixtures are still synchronous and safe.
@@ -37,3 +41,36 @@ def network_down(context: Any) -> None:
 def network_up(context: Any) -> None:
     context.set_offline(False)
     context.unroute(API_WRITES)
+
+
+def log_in(page: Page, base: str, username: str) -> None:
+    """Log in through the login page; officers also give their authenticator app's code."""
+    # Here, not at the top: tests/conftest.py imports this module before Django is set up.
+    from dentruong.accounts.models import TOTPDevice
+    from tests.cast import PASSWORD, totp_code
+
+    page.goto(f"{base}/login/")
+    expect(page.locator("h1")).to_have_text("Đăng nhập")
+    page.get_by_label("Tên đăng nhập").fill(username)
+    page.get_by_label("Mật khẩu").fill(PASSWORD)
+    page.get_by_role("button", name="Đăng nhập").click()
+    if TOTPDevice.objects.filter(user__username=username).exists():
+        # officers: the second step, the code of their authenticator app (tests/cast.py)
+        expect(page).to_have_url(f"{base}/login/code/")
+        page.get_by_test_id("code").fill(totp_code(username))
+        page.get_by_test_id("code").press("Enter")
+    expect(page.locator("h1")).to_contain_text("Xin chào")
+
+
+def assert_fits_phone(page: Page) -> None:
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"page is {width}px wide on a {PHONE['width']}px phone"
+
+
+def wait_for(predicate: Callable[[], object], seconds: float = 20.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.2)
+    return False

@@ -7,9 +7,8 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from dentruong.accounts.models import TOTPDevice
-from tests.browser import PHONE
-from tests.cast import PASSWORD, Cast, build_cast, totp_code
+from tests.browser import PHONE, assert_fits_phone, log_in
+from tests.cast import Cast, build_cast
 
 pytestmark = pytest.mark.browser
 
@@ -24,25 +23,6 @@ def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport=PHONE, locale="vi-VN")
     yield context.new_page()
     context.close()
-
-
-def log_in(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/login/")
-    expect(page.locator("h1")).to_have_text("Đăng nhập")
-    page.get_by_label("Tên đăng nhập").fill(username)
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
-    if TOTPDevice.objects.filter(user__username=username).exists():
-        # officers: the second step, the code of their authenticator app (tests/cast.py)
-        expect(page).to_have_url(f"{base}/login/code/")
-        page.get_by_test_id("code").fill(totp_code(username))
-        page.get_by_test_id("code").press("Enter")
-    expect(page.locator("h1")).to_contain_text("Xin chào")
-
-
-def assert_fits_phone(page: Page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], f"page is {width}px wide on a {PHONE['width']}px phone"
 
 
 def test_teacher_sees_only_their_class(page: Page, live_server: object, live_cast: Cast) -> None:

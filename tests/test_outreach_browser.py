@@ -19,8 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -30,8 +29,8 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from dentruong.outreach import services
 from dentruong.outreach.models import Case, CaseAlert, HomeVisit, SupportDelivery
 from dentruong.outreach.tests.factories import programme
-from tests.browser import PHONE, network_down, network_up
-from tests.cast import PASSWORD, Cast, build_cast, totp_code
+from tests.browser import PHONE, assert_fits_phone, log_in, network_down, network_up, wait_for
+from tests.cast import Cast, build_cast
 
 pytestmark = pytest.mark.browser
 QUEUE = "dentruong:visit:"
@@ -53,32 +52,6 @@ def context(browser: Browser) -> Iterator[BrowserContext]:
 @pytest.fixture
 def page(context: BrowserContext) -> Page:
     return context.new_page()
-
-
-def log_in(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/login/")
-    page.get_by_label("Tên đăng nhập").fill(username)
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
-    page.wait_for_load_state()
-    if page.url.endswith("/login/code/"):  # officers: their authenticator app's code
-        page.get_by_test_id("code").fill(totp_code(username))
-        page.get_by_test_id("code").press("Enter")
-    expect(page.locator("h1")).to_contain_text("Xin chào")
-
-
-def assert_fits_phone(page: Page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], f"page is {width}px wide on a {PHONE['width']}px phone"
-
-
-def wait_for(predicate: Callable[[], object], seconds: float = 20.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def queued(page: Page) -> list[str]:

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,8 +18,8 @@ from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
 from dentruong.attendance.models import Absence, RollCall
 from dentruong.attendance.tests.conftest import add_students
-from tests.browser import PHONE, network_down, network_up
-from tests.cast import PASSWORD, Cast, build_cast
+from tests.browser import PHONE, assert_fits_phone, log_in, network_down, network_up, wait_for
+from tests.cast import Cast, build_cast
 
 pytestmark = pytest.mark.browser
 MONDAY = dt.date(2026, 9, 7)  # term 1 began on Saturday 5 September 2026
@@ -49,19 +48,6 @@ def page(context: BrowserContext) -> Page:
     return context.new_page()
 
 
-def log_in(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/login/")
-    page.get_by_label("Tên đăng nhập").fill(username)
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
-    expect(page.locator("h1")).to_contain_text("Xin chào")
-
-
-def assert_fits_phone(page: Page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], f"page is {width}px wide on a {PHONE['width']}px phone"
-
-
 def tap(page: Page, name: str, times: int = 1) -> None:
     button = page.get_by_test_id("student-row").filter(has_text=name).locator(".rc-tap")
     for _ in range(times):
@@ -70,15 +56,6 @@ def tap(page: Page, name: str, times: int = 1) -> None:
 
 def code_of(page: Page, name: str) -> Locator:
     return page.get_by_test_id("student-row").filter(has_text=name).get_by_test_id("code")
-
-
-def wait_for(predicate: Callable[[], object], seconds: float = 20.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def queued(page: Page) -> list[str]:

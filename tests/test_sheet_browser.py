@@ -17,9 +17,8 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from dentruong.attendance.services import submit_roll_call
 from dentruong.attendance.tests.conftest import add_students, fresh, uid
-from tests.browser import PHONE
+from tests.browser import PHONE, assert_fits_phone, log_in
 from tests.cast import Cast, build_cast
-from tests.test_rollcall_browser import assert_fits_phone, log_in
 
 pytestmark = pytest.mark.browser
 MONDAY = dt.date(2026, 10, 5)
