@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
-from tests.browser import CHROMIUM, FLAGS
+from tests.browser import CHROMIUM, FLAGS, api_down
 
 
 @pytest.fixture(scope="session")
@@ -15,3 +15,10 @@ def browser() -> Iterator[Browser]:
         b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         yield b
         b.close()
+
+
+@pytest.fixture(autouse=True)
+def _network_back_up() -> Iterator[None]:
+    """A browser test that failed with the network down must not leave it down."""
+    yield
+    api_down.clear()
