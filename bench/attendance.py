@@ -195,11 +195,16 @@ TEMPLATES = Path(os.environ.get("BENCH_TEMPLATES", "/var/tmp/dentruong-bench"))
 
 
 def _template_key(students: int, term: bool) -> str:
-    """What the province's rows depend on: the demo builder's and the history's code."""
+    """What the province's rows depend on: the demo builder's and the history's code, and
+    the schema (the migrations)."""
     import hashlib
 
     digest = hashlib.sha256()
-    for path in sorted((ROOT / "dentruong" / "demo").rglob("*.py")):
+    paths = [
+        *(ROOT / "dentruong" / "demo").rglob("*.py"),
+        *ROOT.glob("dentruong/*/migrations/*.py"),
+    ]
+    for path in sorted(paths):
         digest.update(path.read_bytes())
     return f"{students}_{'term' if term else 'demo'}_{digest.hexdigest()[:10]}"
 

@@ -194,32 +194,96 @@ class ClassDaySummary(models.Model):
         return f"{self.school_class_id} {self.date} {self.session}: {self.present}/{self.enrolled}"
 
 
-class AbsenceTally(models.Model):
-    """A student's absences in one term of a school year (P, K and T counted apart), kept
-    exact in the roll call's transaction (services), so that the student-based rate of
-    whole terms reads one row per student instead of every absence (selectors).
+class ClassTermSummary(models.Model):
+    """The `ClassDaySummary` rows of one class in one term added up (roll calls on the
+    term's school days only), kept exact in the roll call's transaction, so that the
+    session-based rate of whole terms reads one row per class instead of one per roll
+    call. Recounted with the tallies (`tallies.rebuild`) after a calendar changes, and
+    per class when enrolments dated back recount the day summaries."""
 
-    The term is the one of the roll call's class calendar on the roll call's date; after a
-    calendar's term dates change, `services.rebuild_tallies` recounts the year."""
+    school_class = models.ForeignKey(
+        "orgs.SchoolClass", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    school = models.ForeignKey(
+        "orgs.School", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    school_year = models.ForeignKey(
+        "orgs.SchoolYear", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    term = models.PositiveSmallIntegerField()
+    roll_calls = models.PositiveIntegerField()
+    enrolled = models.PositiveIntegerField()
+    present = models.PositiveIntegerField()
+    late = models.PositiveIntegerField()
+    excused = models.PositiveIntegerField()
+    unexcused = models.PositiveIntegerField()
+
+    class Meta:
+        verbose_name = _("class term summary")
+        verbose_name_plural = _("class term summaries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["school_class", "term"], name="term_summary_one_per_class_term"
+            ),
+            models.CheckConstraint(condition=Q(term__in=[1, 2]), name="term_summary_term"),
+            models.CheckConstraint(
+                condition=Q(present=F("enrolled") - F("excused") - F("unexcused")),
+                name="term_summary_counts_add_up",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["school", "school_year", "term"], name="term_summary_school")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.school_class_id} {self.school_year_id}/{self.term}"
+
+
+class AbsenceTally(models.Model):
+    """A student's absences recorded by one class in one term (P, K and T counted apart),
+    kept exact in the roll call's transaction (services), so that the student-based rate
+    of whole terms reads one row per student and class instead of every absence, and
+    counts them per class without joining enrolments (selectors).
+
+    The term is the one of the class's calendar on the roll call's date; after a
+    calendar's term dates change, `tallies.rebuild` recounts the year. `stray` marks a
+    row holding an absence recorded on a day when the student, as their enrolments were
+    corrected since, was not in the class (a transfer dated back): such a student's rate
+    is counted the slow way, student by student."""
 
     student = models.ForeignKey(
         "people.Student", on_delete=models.CASCADE, related_name="+", db_index=False
     )
-    school_year = models.ForeignKey("orgs.SchoolYear", on_delete=models.PROTECT, related_name="+")
+    school_class = models.ForeignKey(
+        "orgs.SchoolClass", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    school_year = models.ForeignKey(
+        "orgs.SchoolYear", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     term = models.PositiveSmallIntegerField()
     excused = models.PositiveIntegerField(default=0)
     unexcused = models.PositiveIntegerField(default=0)
     late = models.PositiveIntegerField(default=0)
+    stray = models.BooleanField(db_default=False)
 
     class Meta:
         verbose_name = _("absence tally")
         verbose_name_plural = _("absence tallies")
         constraints = [
-            # Also the index of the report's join (student, then year and term).
+            # Also the index of one student's rows.
             models.UniqueConstraint(
-                fields=["student", "school_year", "term"], name="tally_one_per_student_term"
+                fields=["student", "school_class", "term"], name="tally_one_per_student_class"
             ),
             models.CheckConstraint(condition=Q(term__in=[1, 2]), name="tally_term"),
+        ]
+        indexes = [
+            # Covers the whole-term rate's count per class (no table read on SQLite).
+            models.Index(
+                fields=["school_class", "school_year", "term", "excused", "unexcused", "student"],
+                name="tally_class_term",
+            ),
+            models.Index(fields=["school_year", "term"], name="tally_year_term"),
+            models.Index(fields=["student"], condition=Q(stray=True), name="tally_stray"),
         ]
 
     def __str__(self) -> str:

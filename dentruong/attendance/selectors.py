@@ -41,9 +41,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import Aggregate, Count, Prefetch, Q, QuerySet, Sum
 
-from dentruong.attendance.models import Absence, AbsenceCode, AbsenceTally, ClassDaySummary
+from dentruong.attendance.models import (
+    Absence,
+    AbsenceCode,
+    AbsenceTally,
+    ClassDaySummary,
+    ClassTermSummary,
+)
 from dentruong.attendance.rates import (
     ABSENCE_LIMIT,
     Coverage,
@@ -108,6 +114,7 @@ class Calendars:
     _specs: dict[tuple[int, int], CalendarSpec] = field(default_factory=dict)
     _days: dict[tuple[int, int, dt.date, dt.date], list[dt.date]] = field(default_factory=dict)
     _found: dict[tuple[int, str], YearCalendar | None] = field(default_factory=dict)
+    _keys: dict[tuple[int, str, int], tuple[int, int] | None] = field(default_factory=dict)
 
     def calendar(self, school_year_id: int, school_path: str) -> YearCalendar | None:
         key = (school_year_id, school_path)
@@ -132,8 +139,11 @@ class Calendars:
         return self._specs[key]
 
     def spec_key(self, info: ClassInfo) -> tuple[int, int] | None:
-        calendar = self.calendar(info.school_year_id, info.school_path)
-        return None if calendar is None else (calendar.pk, info.weekdays)
+        place = (info.school_year_id, info.school_path, info.weekdays)
+        if place not in self._keys:
+            calendar = self.calendar(info.school_year_id, info.school_path)
+            self._keys[place] = None if calendar is None else (calendar.pk, info.weekdays)
+        return self._keys[place]
 
     def school_days(self, info: ClassInfo, start: dt.date, end: dt.date) -> list[dt.date]:
         key = self.spec_key(info)
@@ -194,13 +204,13 @@ def scope_classes(
             "homeroom_teacher__full_name",
             "homeroom_teacher__username",
         ]
+    am, pm = Session.MORNING.value, Session.AFTERNOON.value
+    session_sets = {
+        (m, a): tuple(s for s, on in ((am, m), (pm, a)) if on) for m in (0, 1) for a in (0, 1)
+    }
     out = []
     for row in qs.order_by("school__name", "school_id", "grade", "name").values_list(*fields):
-        sessions = tuple(
-            s
-            for s, on in ((Session.MORNING.value, row[10]), (Session.AFTERNOON.value, row[11]))
-            if on
-        )
+        sessions = session_sets[bool(row[10]), bool(row[11])]
         out.append(
             ClassInfo(
                 id=row[0],
@@ -351,9 +361,9 @@ def attendance_rates(
     Five queries whatever the size of the unit: classes, calendars (2), the summaries
     grouped per school or class, and one statement for the students (student-based rate
     and head count, groups and total together; with `students=False`, a lighter one for
-    the head count alone). The student-based rate aggregates every absence of every
-    student of the unit in the range: at a province's scale it costs seconds where the
-    session-based rate costs a fraction (bench/attendance.py), hence the switch."""
+    the head count alone). A range of whole terms reads the term summaries and tallies
+    (`tallies.py`); any other range, the day summaries and every absence in it, which
+    at a province's scale costs seconds (bench/attendance.py)."""
     until = min(date_to, today)
     grades = grades_for(level, grade)
     classes = scope_classes(unit.path, years_between(date_from, date_to), grades=grades)
@@ -380,19 +390,34 @@ def attendance_rates(
         due[key] += len(calendars.school_days(info, date_from, until)) * len(info.sessions)
         group_of_school[info.school_id] = key
 
+    places = {(c.school_year_id, c.school_path) for c in classes}
+    used = {cal.pk: cal for cal in (calendars.calendar(*p) for p in places) if cal is not None}
+    terms = whole_terms(list(used.values()), date_from, date_to, today=today)
     taken: dict[int, list[dict[str, int]]] = defaultdict(list)
-    where = school_day_q(groups, date="date", school="school_id", weekdays="school_class__weekdays")
-    if where is not None:
-        summaries = ClassDaySummary.objects.filter(
-            where, school_id__in=sorted(group_of_school), date__range=(date_from, until)
+    by = "school_class_id" if group_by == "class" else "school_id"
+    summaries: QuerySet[Any] | None = None
+    roll_calls: Aggregate = Sum("roll_calls")
+    if terms:  # whole terms: one row per class and term, not one per roll call
+        pairs = Q()
+        for year, term in sorted(terms):
+            pairs |= Q(school_year_id=year, term=term)
+        summaries = ClassTermSummary.objects.filter(pairs, school_id__in=sorted(group_of_school))
+    else:
+        where = school_day_q(
+            groups, date="date", school="school_id", weekdays="school_class__weekdays"
         )
+        if where is not None:
+            summaries = ClassDaySummary.objects.filter(
+                where, school_id__in=sorted(group_of_school), date__range=(date_from, until)
+            )
+            roll_calls = Count("pk")
+    if summaries is not None:
         if grades is not None:
             summaries = summaries.filter(school_class__grade__in=grades)
-        by = "school_class_id" if group_by == "class" else "school_id"
         for row in (
             summaries.values(by)
             .annotate(
-                n=Count("pk"),
+                n=roll_calls,
                 enrolled=Sum("enrolled"),
                 present=Sum("present"),
                 late=Sum("late"),
@@ -405,7 +430,6 @@ def attendance_rates(
             taken[key].append(row)
 
     if students:
-        used = {calendars.calendar(c.school_year_id, c.school_path) for c in classes}
         people = _student_counts(
             classes,
             group_by=group_by,
@@ -413,7 +437,7 @@ def attendance_rates(
             until=until,
             absences_q=any_school_day_q(groups, date="date"),
             max_absences=max_absences,
-            terms=whole_terms([c for c in used if c is not None], date_from, date_to, today=today),
+            terms=terms,
         )
     else:
         people = _headcounts(classes, group_by=group_by, on=until)
@@ -502,22 +526,22 @@ def _student_counts(
     students enrolled in the scope's classes at some time in [date_from, until], those
     with at most N absences (P + K, then K alone) in the range, and the head count on
     `until`. When the range is made of whole `terms` ((school year id, term) pairs,
-    `tallies.whole_terms`), the absences are read from the students' term tallies
-    instead of one by one.
+    `tallies.whole_terms`), the absences are read from the students' tallies instead of
+    one by one (`_from_tallies`).
 
-    One statement aggregates each student once (their groups, their absences) and counts
-    per group in the database: nothing per student comes back, except for the few who
-    changed group in the range ("movers": a transfer to another school or commune). Each
-    of those comes back as one row, is placed in each of their groups by a second, small
-    statement, and counts once in the total."""
+    Otherwise one statement aggregates each student once (their groups, their absences)
+    and counts per group in the database: nothing per student comes back, except for the
+    few who changed group in the range ("movers": a transfer to another school or
+    commune). Each of those comes back as one row, is placed in each of their groups by a
+    second, small statement, and counts once in the total."""
     if not classes or date_from > until:
         return {}
     enrolled = _Enrolled(classes, group_by=group_by, date_from=date_from, until=until)
-    params = list(enrolled.params)
-    few = len(classes) <= SCAN_ABSENCES_ABOVE_CLASSES
+    params: list[Any] = []
     if terms:
-        marks = _tally_marks(terms, params, few=few)
+        sql = _from_tallies(enrolled, terms, max_absences, params)
     else:
+        per_student = enrolled.per_student(params)
         params += [*PK, _adapt(date_from), _adapt(until)]
         if absences_q is None:
             absence_where = "AND 1 = 0"
@@ -525,29 +549,20 @@ def _student_counts(
             where_sql, where_params = _where_sql(Absence.objects.filter(absences_q), "a")
             absence_where = f"AND {where_sql}"
             params += where_params
-        if few:
+        if len(classes) <= SCAN_ABSENCES_ABOVE_CLASSES:
             absence_where += " AND a.student_id IN (SELECT student_id FROM enrolled)"
-        marks = f"""
-            SELECT a.student_id AS student_id, COUNT(*) AS total,
-                SUM(CASE WHEN a.code = 'K' THEN 1 ELSE 0 END) AS unexcused
-            FROM {connection.ops.quote_name(Absence._meta.db_table)} a
-            WHERE a.code IN (%s, %s) AND a.date >= %s AND a.date <= %s {absence_where}
-            GROUP BY a.student_id"""
-    params += [max_absences, max_absences]
-    sql = f"""
-        WITH enrolled AS ({enrolled.per_student()}),
-        marks AS ({marks}
-        )
-        SELECT CASE WHEN e.g = e.g2 THEN e.g END,
-            CASE WHEN e.g <> e.g2 THEN e.student_id END,
-            COUNT(*),
-            SUM(CASE WHEN COALESCE(m.total, 0) <= %s THEN 1 ELSE 0 END),
-            SUM(CASE WHEN COALESCE(m.unexcused, 0) <= %s THEN 1 ELSE 0 END),
-            SUM(e.here)
-        FROM enrolled e LEFT JOIN marks m ON m.student_id = e.student_id
-        GROUP BY 1, 2
-    """
-    # PostgreSQL's JIT compiling this statement costs more than it saves, from a commune
+        params += [max_absences, max_absences]
+        sql = f"""
+            WITH enrolled AS ({per_student}),
+            marks AS (
+                SELECT a.student_id AS student_id, COUNT(*) AS total,
+                    SUM(CASE WHEN a.code = 'K' THEN 1 ELSE 0 END) AS unexcused
+                FROM {connection.ops.quote_name(Absence._meta.db_table)} a
+                WHERE a.code IN (%s, %s) AND a.date >= %s AND a.date <= %s {absence_where}
+                GROUP BY a.student_id
+            )
+            {_PER_STUDENT}"""
+    # PostgreSQL's JIT compiling these statements costs more than it saves, from a commune
     # (~30 ms of ~40) to the province (~350 ms of ~1,300; EXPLAIN ANALYZE on the
     # 700,000-student demo).
     jit_off = connection.vendor == "postgresql"
@@ -570,6 +585,102 @@ def _student_counts(
     return {key: (c[0], c[1], c[2], c[3]) for key, c in out.items() if c[0]}
 
 
+# Rows (group, mover, students, within N, within N (K), here) from one row per student
+# (`enrolled`: student_id, g, g2, here) and their absences (`marks`: total, unexcused).
+_PER_STUDENT = """
+    SELECT CASE WHEN e.g = e.g2 THEN e.g END,
+        CASE WHEN e.g <> e.g2 THEN e.student_id END,
+        COUNT(*),
+        SUM(CASE WHEN COALESCE(m.total, 0) <= %s THEN 1 ELSE 0 END),
+        SUM(CASE WHEN COALESCE(m.unexcused, 0) <= %s THEN 1 ELSE 0 END),
+        SUM(e.here)
+    FROM enrolled e LEFT JOIN marks m ON m.student_id = e.student_id
+    GROUP BY 1, 2"""
+
+
+def _from_tallies(
+    enrolled: _Enrolled, terms: set[tuple[int, int]], max_absences: int, params: list[Any]
+) -> str:
+    """The student counts of whole `terms` as one statement giving the rows of
+    `_PER_STUDENT`, without joining 700,000 enrolments to their tallies.
+
+    Most students are settled: one enrolment of the scope covers the whole range, so
+    all their absences in it were recorded by that class, in that class's tallies
+    (`AbsenceTally`; the roll call refuses a student not enrolled, and a correction of
+    enrolments dated back marks the rows it makes stray). Those are counted per group
+    twice over, and never joined: their enrolments (students, all within N, all here),
+    then their tallies above N (taken off "within"). The others (enrolled for part of
+    the range, moved, or with a stray row) are few and go one by one as elsewhere."""
+    qn = connection.ops.quote_name
+    tally = qn(AbsenceTally._meta.db_table)
+    pairs = " OR ".join(["(t.school_year_id = %s AND t.term = %s)"] * len(terms))
+    pair_params = [value for pair in sorted(terms) for value in pair]
+    many = len(terms) > 1
+    group = enrolled.group_col
+    group_by = "" if group == str(TOTAL) else f"GROUP BY {group}"
+    partial = f"""
+        {enrolled.partial(params)}
+        UNION
+        SELECT t.student_id FROM {tally} t WHERE t.stray = %s AND ({pairs})"""
+    params += [True, *pair_params]
+    per_student = enrolled.per_student(params, only="(SELECT student_id FROM partial)")
+    params += pair_params
+    marks = f"""
+        SELECT t.student_id AS student_id, SUM(t.excused + t.unexcused) AS total,
+            SUM(t.unexcused) AS unexcused
+        FROM {tally} t
+        WHERE ({pairs}) AND t.student_id IN (SELECT student_id FROM partial)
+        GROUP BY t.student_id"""
+    params += [max_absences, max_absences]
+    # Counted per class first (an index's order, few rows), then per group.
+    in_scope = enrolled.class_ids(params)
+    per_class = f"""
+        SELECT e.school_class_id AS class_id, COUNT(*) AS n
+        FROM {qn(Enrollment._meta.db_table)} e
+        WHERE e.school_class_id IN ({in_scope}) AND {enrolled.spanning(params)}
+          AND e.student_id NOT IN (SELECT student_id FROM partial)
+        GROUP BY e.school_class_id"""
+    settled = f"""
+        SELECT {group}, NULL, SUM(x.n), SUM(x.n), SUM(x.n), SUM(x.n)
+        FROM ({per_class}) x {enrolled.classes_join("x.class_id", params)}
+        {group_by}"""
+    # A student's absences in the range: one tally row (one term) or the sum of a class's
+    # rows (several terms of one class: a settled student stays in one class).
+    total, unexcused = (
+        ("SUM(t.excused + t.unexcused)", "SUM(t.unexcused)")
+        if many
+        else ("t.excused + t.unexcused", "t.unexcused")
+    )
+    params += [max_absences, max_absences]
+    # Only rows above N count (P + K above N includes K above N): most stay out.
+    above = "GROUP BY t.student_id, t.school_class_id HAVING" if many else "AND"
+    rows = f"""
+        SELECT t.school_class_id, {total} AS total, {unexcused} AS unexcused
+        FROM {tally} t
+        WHERE ({pairs}) AND t.school_class_id IN ({enrolled.class_ids(params, pair_params)})
+          AND t.student_id NOT IN (SELECT student_id FROM partial)
+        {above} {total} > %s"""
+    params.append(max_absences)
+    over_per_class = f"""
+        SELECT r.school_class_id AS class_id,
+            SUM(CASE WHEN r.total > %s THEN 1 ELSE 0 END) AS total,
+            SUM(CASE WHEN r.unexcused > %s THEN 1 ELSE 0 END) AS unexcused
+        FROM ({rows}) r
+        GROUP BY r.school_class_id"""
+    over = f"""
+        SELECT {group}, NULL, 0, -SUM(x.total), -SUM(x.unexcused), 0
+        FROM ({over_per_class}) x {enrolled.classes_join("x.class_id", params)}
+        {group_by}"""
+    sql = f"""
+        WITH partial AS ({partial}),
+        enrolled AS ({per_student}),
+        marks AS ({marks})
+        {_PER_STUDENT}
+        UNION ALL {settled}
+        UNION ALL {over}"""
+    return sql
+
+
 def _add(into: list[int], counts: Sequence[Any]) -> None:
     for i, value in enumerate(counts):
         into[i] += int(value or 0)
@@ -578,7 +689,8 @@ def _add(into: list[int], counts: Sequence[Any]) -> None:
 class _Enrolled:
     """The students of a scope's classes enrolled at some time in [date_from, until], as
     SQL: one row per student (`per_student`), or per student and group for some
-    students (`groups_of`)."""
+    students (`groups_of`), or pieces of SQL to build others with (`rows`, `spanning`,
+    `classes_join`). Each piece appends its parameters to the list it is given."""
 
     def __init__(
         self,
@@ -588,75 +700,103 @@ class _Enrolled:
         date_from: dt.date,
         until: dt.date,
     ) -> None:
-        qn = connection.ops.quote_name
         self.group_col = {"commune": "s.commune_id", "school": "c.school_id", "class": "c.id"}.get(
             group_by or "", str(TOTAL)
         )
+        self.group_by = group_by
+        self.date_from, self.until = _adapt(date_from), _adapt(until)
+        self.school_ids = sorted({c.school_id for c in classes})
+        self.year_ids = sorted({c.school_year_id for c in classes})
+        self.grades = sorted({c.grade for c in classes})
+
+    def classes_join(self, class_id: str, params: list[Any]) -> str:
+        """JOIN the scope's class (c) of `class_id` (and its school, s, when grouped by
+        commune), up to an open WHERE to add conditions to with AND."""
+        qn = connection.ops.quote_name
         school_join = (
             f"JOIN {qn(School._meta.db_table)} s ON s.id = c.school_id"
-            if group_by == "commune"
+            if self.group_by == "commune"
             else ""
         )
-        params: list[Any] = [_adapt(until), _adapt(until)]
-        class_where = " AND ".join(
+        where = " AND ".join(
             [
-                _in_list("c.school_id", sorted({c.school_id for c in classes}), params),
-                _in_list("c.school_year_id", sorted({c.school_year_id for c in classes}), params),
-                _in_list("c.grade", sorted({c.grade for c in classes}), params),
+                _in_list("c.school_id", self.school_ids, params),
+                _in_list("c.school_year_id", self.year_ids, params),
+                _in_list("c.grade", self.grades, params),
             ]
         )
-        params += [_adapt(until), _adapt(date_from)]
-        self.params = params
-        self.body = f"""
-            MAX(CASE WHEN e.start_date <= %s AND (e.end_date IS NULL OR e.end_date > %s)
-                     THEN 1 ELSE 0 END) AS here
-            FROM {qn(Enrollment._meta.db_table)} e
-            JOIN {qn(SchoolClass._meta.db_table)} c ON c.id = e.school_class_id
+        return f"""JOIN {qn(SchoolClass._meta.db_table)} c ON c.id = {class_id}
             {school_join}
-            WHERE {class_where}
+            WHERE {where}"""
+
+    def class_ids(self, params: list[Any], before: Sequence[Any] = ()) -> str:
+        """SELECT the ids of the scope's classes (after `before`'s parameters)."""
+        params += before
+        where = " AND ".join(
+            [
+                _in_list("c.school_id", self.school_ids, params),
+                _in_list("c.school_year_id", self.year_ids, params),
+                _in_list("c.grade", self.grades, params),
+            ]
+        )
+        table = connection.ops.quote_name(SchoolClass._meta.db_table)
+        return f"SELECT c.id FROM {table} c WHERE {where}"
+
+    def rows(self, params: list[Any]) -> str:
+        """FROM the enrolments (e) of the scope's classes in the range, and their class."""
+        join = self.classes_join("e.school_class_id", params)
+        params += [self.until, self.date_from]
+        return f"""
+            FROM {connection.ops.quote_name(Enrollment._meta.db_table)} e {join}
               AND e.start_date <= %s AND (e.end_date IS NULL OR e.end_date > %s)"""
 
-    def per_student(self) -> str:
+    def partial(self, params: list[Any]) -> str:
+        """SELECT the students of the scope's classes with an enrolment in the range that
+        does not cover it (it begins or ends inside: the dates' indexes find them)."""
+        table = connection.ops.quote_name(Enrollment._meta.db_table)
+        params += [self.date_from, self.until, self.date_from, self.until]
+        in_scope = self.class_ids(params)
+        return f"""
+            SELECT e.student_id AS student_id FROM {table} e
+            WHERE ((e.start_date > %s AND e.start_date <= %s)
+                OR (e.end_date > %s AND e.end_date <= %s))
+              AND +e.school_class_id IN ({in_scope})"""  # + : not by class (SQLite)
+
+    def spanning(self, params: list[Any]) -> str:
+        """The enrolment (e) covers the whole range."""
+        params += [self.date_from, self.until]
+        return "e.start_date <= %s AND (e.end_date IS NULL OR e.end_date > %s)"
+
+    def _body(self, params: list[Any]) -> str:
+        params += [self.until, self.until]
+        here = """
+            MAX(CASE WHEN e.start_date <= %s AND (e.end_date IS NULL OR e.end_date > %s)
+                     THEN 1 ELSE 0 END) AS here"""
+        return here + self.rows(params)
+
+    def per_student(self, params: list[Any], *, only: str | None = None) -> str:
         """student_id, g and g2 (the smallest and largest group: equal unless the student
-        changed group), here (enrolled on `until`). Takes `self.params`."""
+        changed group), here (enrolled on `until`); of the students in `only` (SQL)."""
+        body = self._body(params)
+        restrict = f"AND e.student_id IN {only}" if only else ""
         return f"""
             SELECT e.student_id AS student_id, MIN({self.group_col}) AS g,
-                MAX({self.group_col}) AS g2, {self.body}
+                MAX({self.group_col}) AS g2, {body} {restrict}
             GROUP BY e.student_id"""
 
     def groups_of(self, students: Iterable[int]) -> Iterator[tuple[int, int, int]]:
         """(student id, group, here in that group) for each group of each of `students`."""
         for chunk in _chunks(students):
-            params = list(self.params)
+            params: list[Any] = []
+            body = self._body(params)
             only = _in_list("e.student_id", chunk, params)
             sql = f"""
-                SELECT e.student_id, {self.group_col}, {self.body} AND {only}
+                SELECT e.student_id, {self.group_col}, {body} AND {only}
                 GROUP BY e.student_id, {self.group_col}"""
             with connection.cursor() as cursor:
                 cursor.execute(sql, params)
                 for student_id, group, here in cursor.fetchall():
                     yield int(student_id), int(group), int(here)
-
-
-def _tally_marks(terms: set[tuple[int, int]], params: list[Any], *, few: bool) -> str:
-    """The `marks` of `_student_counts` from the term tallies of `terms` (one row per
-    student and term: with a single term, nothing to add up)."""
-    pairs = " OR ".join(["(t.school_year_id = %s AND t.term = %s)"] * len(terms))
-    for year, term in sorted(terms):
-        params += [year, term]
-    only = " AND t.student_id IN (SELECT student_id FROM enrolled)" if few else ""
-    if len(terms) == 1:
-        return f"""
-            SELECT t.student_id AS student_id, t.excused + t.unexcused AS total,
-                t.unexcused AS unexcused
-            FROM {connection.ops.quote_name(AbsenceTally._meta.db_table)} t
-            WHERE ({pairs}){only}"""
-    return f"""
-            SELECT t.student_id AS student_id, SUM(t.excused + t.unexcused) AS total,
-                SUM(t.unexcused) AS unexcused
-            FROM {connection.ops.quote_name(AbsenceTally._meta.db_table)} t
-            WHERE ({pairs}){only}
-            GROUP BY t.student_id"""
 
 
 def _headcounts(

@@ -1,7 +1,8 @@
 """Writes of roll calls: the first submission, corrections, bulk submission.
 
 One accepted submission = one `RollCallRevision`. The absences and the
-`ClassDaySummary` of a roll call change only here, in the same transaction as the
+`ClassDaySummary` of a roll call, and what they add to the term (`AbsenceTally`,
+`ClassTermSummary`: `tallies.py`), change only here, in the same transaction as the
 revision. Every rule that rejects a submission raises `RollCallError` before anything is
 written.
 
@@ -288,14 +289,17 @@ def _write(
             before={},
             after=_codes(clean),
         )
+        counts = _counts(len(enrolled), clean)
         summary = ClassDaySummary.objects.create(
             roll_call=roll_call,
             school_class_id=school_class.pk,
             school_id=school_class.school_id,
             date=date,
             session=session,
-            **_counts(len(enrolled), clean),
+            **counts,
         )
+        if term is not None:
+            tallies.add_to_term(school_class=school_class, term=term, counts=counts)
         if audit is not None:
             audit()
     return SubmitResult(
@@ -355,13 +359,17 @@ def _correct(
         before=before,
         after=_codes(marks),
     )
+    counts = _counts(enrolled, marks)
+    if term is not None:
+        old = ClassDaySummary.objects.values(*tallies.SUMMED).get(roll_call=roll_call)
+        tallies.add_to_term(school_class=school_class, term=term, counts=counts, before=old)
     summary = ClassDaySummary(
         roll_call=roll_call,
         school_class_id=school_class.pk,
         school_id=school_class.school_id,
         date=date,
         session=session,
-        **_counts(enrolled, marks),
+        **counts,
     )
     summary.save(force_update=True)
     if audit is not None:
@@ -552,7 +560,12 @@ def _tally(
         changes.setdefault(sid, Counter())[code] -= 1
     for sid, mark in after.items():
         changes.setdefault(sid, Counter())[mark.code] += 1
-    tallies.bump(school_year_id=school_class.school_year_id, term=term, changes=changes)
+    tallies.bump(
+        school_class_id=school_class.pk,
+        school_year_id=school_class.school_year_id,
+        term=term,
+        changes=changes,
+    )
 
 
 def _codes(marks: dict[int, Mark]) -> dict[str, str]:
@@ -579,8 +592,10 @@ def refresh_summaries(*, school_class_ids: Sequence[int], since: dt.date) -> int
 
     A summary counts the students enrolled in the class that day (`Enrollment.on`) and,
     among them only, the absences recorded: an absence of a student who, as corrected, was
-    not in the class that day stays in the roll call's history but no longer counts.
-    Three queries whatever the number of roll calls; returns the number of summaries
+    not in the class that day stays in the roll call's history but no longer counts, and
+    that student's tallies in the class are marked stray (`tallies.mark_stray`); the term
+    summaries of the classes changed are recounted (`tallies.recount_terms`). A handful
+    of queries whatever the number of roll calls; returns the number of summaries
     changed.
     """
     summaries = list(
@@ -601,15 +616,16 @@ def refresh_summaries(*, school_class_ids: Sequence[int], since: dt.date) -> int
     ).values_list("roll_call_id", "student_id", "code"):
         codes.setdefault(roll_call_id, []).append((student_id, code))
     changed = []
+    stray: set[tuple[int, int]] = set()
     for summary in summaries:
         enrolled = {
             student_id
             for student_id, start, end in spans.get(summary.school_class_id, [])
             if start <= summary.date and (end is None or end > summary.date)
         }
-        counted = Counter(
-            code for student_id, code in codes.get(summary.pk, []) if student_id in enrolled
-        )
+        marks = codes.get(summary.pk, [])
+        stray |= {(sid, summary.school_class_id) for sid, _ in marks if sid not in enrolled}
+        counted = Counter(code for student_id, code in marks if student_id in enrolled)
         counts = {
             "enrolled": len(enrolled),
             "present": len(enrolled)
@@ -626,4 +642,7 @@ def refresh_summaries(*, school_class_ids: Sequence[int], since: dt.date) -> int
     ClassDaySummary.objects.bulk_update(
         changed, ["enrolled", "present", "late", "excused", "unexcused"], batch_size=500
     )
+    tallies.mark_stray(stray)
+    if changed:
+        tallies.recount_terms(school_class_ids=sorted({s.school_class_id for s in changed}))
     return len(changed)

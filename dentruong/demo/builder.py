@@ -47,7 +47,7 @@ from django.utils import timezone
 
 from dentruong.accounts.models import Membership, Role, TOTPDevice, User
 from dentruong.accounts.selectors import TWO_FACTOR_ROLES
-from dentruong.attendance.models import Absence, ClassDaySummary, RollCall
+from dentruong.attendance.models import Absence, AbsenceTally, ClassDaySummary, RollCall
 from dentruong.bulk import insert_rows
 from dentruong.demo import names as N
 from dentruong.enrollment.models import Enrollment, EnrollmentEvent, EventKind
@@ -986,6 +986,7 @@ def _delete_history(prefix: str) -> None:
         Absence.objects.filter(roll_call__school_class__school__unit__path__startswith=prefix)
     )
     _delete_rows(ClassDaySummary.objects.filter(school__unit__path__startswith=prefix))
+    _delete_rows(AbsenceTally.objects.filter(school_class__school__unit__path__startswith=prefix))
     _delete_rows(
         RollCallRevision.objects.filter(
             roll_call__school_class__school__unit__path__startswith=prefix

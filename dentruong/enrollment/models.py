@@ -64,7 +64,15 @@ class Enrollment(models.Model):
                 name="enrollment_dates_in_order",
             ),
         ]
-        indexes = [models.Index(fields=["school_class", "end_date"], name="enrollment_class_open")]
+        indexes = [
+            models.Index(fields=["school_class", "end_date"], name="enrollment_class_open"),
+            # Enrolments that begin or end inside a range (a term report's few students
+            # not there for the whole term: attendance.selectors).
+            models.Index(fields=["start_date"], name="enrollment_start"),
+            models.Index(
+                fields=["end_date"], condition=Q(end_date__isnull=False), name="enrollment_end"
+            ),
+        ]
 
     def __str__(self) -> str:
         return (

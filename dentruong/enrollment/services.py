@@ -10,7 +10,7 @@ transaction, or refuses with an `EnrollmentError` before anything is written.
   open enrolment and do not refuse a date in the future (class lists are prepared ahead).
 - Transfers between two schools of the system: `record_event(kind=transferred_out,
   to_school=…)` creates a pending `Transfer`; `confirm_transfer` / `decline_transfer`.
-- A change dated before today recounts the attendance summaries of the classes it
+- A change dated today or before recounts the attendance summaries of the classes it
   touches (`attendance.services.refresh_summaries`) in the same transaction.
 - The period (summer / term 1 / term 2) and the "after Tết" slice are derived from the
   class's calendar when the event is written (`periods.py`); no calendar: left blank.
@@ -106,9 +106,10 @@ class _Calendars:
 
 
 def _refresh(class_ids: Iterable[int | None], since: dt.date) -> None:
-    """Recount attendance summaries after a change dated in the past."""
+    """Recount attendance summaries after a change dated today or in the past (a roll
+    call may have been taken this morning)."""
     ids = sorted({i for i in class_ids if i is not None})
-    if ids and since < local_today():
+    if ids and since <= local_today():
         refresh_summaries(school_class_ids=ids, since=since)
 
 

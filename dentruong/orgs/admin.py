@@ -112,3 +112,12 @@ class SchoolClassAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     search_fields = ["name", "school__name"]
     raw_id_fields = ["school", "homeroom_teacher"]
     list_select_related = ["school", "school_year", "homeroom_teacher"]
+
+    def save_model(self, request: HttpRequest, obj: SchoolClass, form: Any, change: bool) -> None:
+        """A change of the class's school days moves roll calls in or out of its term
+        summaries: recount them (the day summaries stay)."""
+        super().save_model(request, obj, form, change)
+        if change and "weekdays" in form.changed_data:
+            from dentruong.attendance import tallies
+
+            tallies.recount_terms(school_class_ids=[obj.pk])

@@ -180,8 +180,9 @@ def test_anonymous_gets_401(cast: Cast, client: Client) -> None:
 # included: tests keep no copy of it). The answer is built from the rows just written.
 # Session, user, memberships, class, calendar and its breaks, then in one
 # transaction (a savepoint here): roster, roll call, absences, term tallies (one upsert),
-# revision, summary and the audit event of the change (the same transaction).
-API_SUBMIT = 15
+# revision, summary, term summary (one upsert) and the audit event of the change (the
+# same transaction).
+API_SUBMIT = 16
 
 
 def test_api_submit_cost_does_not_grow_with_the_class(cast: Cast, client: Client) -> None:

@@ -24,6 +24,7 @@ from dentruong.attendance.models import (
     AbsenceCode,
     AbsenceTally,
     ClassDaySummary,
+    ClassTermSummary,
     RollCall,
     RollCallRevision,
 )
@@ -95,25 +96,64 @@ def assert_consistent() -> None:
         now = {str(s): c for s, c in rc.absences.values_list("student_id", "code")}
         assert latest.after == now
     assert tally_rows() == recount_tallies()
+    assert term_rows() == recount_terms()
 
 
-def tally_rows() -> list[tuple[int, int, int, int, int, int]]:
+CODES = ("excused", "unexcused", "late")
+SUMMED = ("enrolled", "present", "late", "excused", "unexcused")
+
+
+def term_rows() -> list[tuple[int, ...]]:
     return sorted(
-        AbsenceTally.objects.exclude(excused=0, unexcused=0, late=0).values_list(
-            "student_id", "school_year_id", "term", "excused", "unexcused", "late"
+        ClassTermSummary.objects.values_list(
+            "school_class_id", "school_id", "school_year_id", "term", "roll_calls", *SUMMED
         )
     )
 
 
-def recount_tallies() -> list[tuple[int, int, int, int, int, int]]:
-    """Each student's absences per school year and term of their roll call's class."""
-    counts: dict[tuple[int, int, int], dict[str, int]] = {}
+def recount_terms() -> list[tuple[int, ...]]:
+    """Each class's day summaries added up per term of its calendar."""
+    counts: dict[tuple[int, int, int, int], list[int]] = {}
+    for summary in ClassDaySummary.objects.select_related("school_class"):
+        school_class = summary.school_class
+        term = services.class_calendar(school_class).term_of(summary.date)
+        assert term is not None
+        key = (school_class.pk, school_class.school_id, school_class.school_year_id, term)
+        into = counts.setdefault(key, [0] * 6)
+        for i, value in enumerate([1, *(getattr(summary, n) for n in SUMMED)]):
+            into[i] += value
+    return sorted((*key, *c) for key, c in counts.items())
+
+
+def tally_rows() -> list[tuple[int, int, int, int, int, int, int]]:
+    return sorted(
+        AbsenceTally.objects.exclude(excused=0, unexcused=0, late=0).values_list(
+            "student_id", "school_class_id", "school_year_id", "term", *CODES
+        )
+    )
+
+
+def recount_tallies() -> list[tuple[int, int, int, int, int, int, int]]:
+    """Each student's absences per class, and school year and term of that class; and
+    every row holding an absence of a day the student, as enrolled now, was not in the
+    class is marked stray."""
+    counts: dict[tuple[int, int, int, int], dict[str, int]] = {}
     for absence in Absence.objects.select_related("roll_call__school_class"):
         school_class = absence.roll_call.school_class
         term = services.class_calendar(school_class).term_of(absence.date)
         assert term is not None
-        key = (absence.student_id, school_class.school_year_id, term)
+        key = (absence.student_id, school_class.pk, school_class.school_year_id, term)
         counts.setdefault(key, {"P": 0, "K": 0, "T": 0})[absence.code] += 1
+        was_there = (
+            Enrollment.objects.on(absence.date)
+            .filter(student_id=absence.student_id, school_class=school_class)
+            .exists()
+        )
+        if not was_there:
+            row = AbsenceTally.objects.get(
+                student_id=absence.student_id, school_class=school_class, term=term
+            )
+            assert row.stray, absence
     return sorted((*key, c["P"], c["K"], c["T"]) for key, c in counts.items())
 
 
@@ -530,13 +570,13 @@ def test_bulk_reads_each_calendar_once(
 
 # A first submission: the calendar (2), the roster, the roll call
 # (INSERT … ON CONFLICT DO NOTHING), the absences, the term tallies (one upsert), the
-# revision, the summary, plus the service's own savepoint (2, as the test runs in a
-# transaction). The same for 1 or 40 students.
-FIRST = 10
+# revision, the summary, the term summary (one upsert), plus the service's own savepoint
+# (2, as the test runs in a transaction). The same for 1 or 40 students.
+FIRST = 11
 # A correction: + the lock, the client-id re-check, the old marks, their deletion, the
-# tallies' second statement (counts go down), the version bump, the summary update; − the
-# summary insert.
-CORRECTION = FIRST + 6
+# tallies' second statement (counts go down), the version bump, the old summary read; the
+# summary and the term summary updated instead of inserted.
+CORRECTION = FIRST + 7
 
 
 @pytest.mark.parametrize("absent", [1, 40])
@@ -584,7 +624,9 @@ def test_back_dated_enrolment_is_recounted(cast: Cast) -> None:
 
     # 3 March at least (2 March too, unless enrolling the newcomer already recounted it)
     assert changed in (1, 2)
-    assert len([q for q in ctx.captured_queries if "SAVEPOINT" not in q["sql"]]) <= 4
+    # Three reads, the summaries written, the stray tallies marked; the term summaries
+    # recounted (delete, the classes, their calendar (2), one insert per term).
+    assert len([q for q in ctx.captured_queries if "SAVEPOINT" not in q["sql"]]) <= 11
     by_day = {s.date: stored(s) for s in ClassDaySummary.objects.all()}
     assert by_day[D(2027, 3, 1)] == {
         "enrolled": 1,

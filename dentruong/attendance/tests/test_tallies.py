@@ -10,13 +10,14 @@ from typing import Any
 import pytest
 
 from dentruong.attendance import selectors, tallies
-from dentruong.attendance.models import AbsenceTally
+from dentruong.attendance.models import AbsenceTally, ClassTermSummary
 from dentruong.attendance.tests.test_selectors import END, row
 from dentruong.attendance.tests.test_selectors import rates_world as rates_world
-from dentruong.orgs.models import BreakKind, CalendarBreak
+from dentruong.orgs.models import MON_TO_FRI, BreakKind, CalendarBreak, SchoolClass
 from tests.cast import Cast
 
 from .conftest import TODAY, D, add_students, submit
+from .test_selectors import move
 
 
 @dataclass
@@ -109,3 +110,56 @@ def test_rebuild_leaves_out_days_declared_holidays(cast: Cast) -> None:
     assert list(AbsenceTally.objects.values_list("student_id", "term", "unexcused")) == [
         (cast.student.pk, 2, 1)
     ]
+
+
+@pytest.mark.parametrize("group_by", [None, "school", "class"])
+def test_a_move_dated_back_leaves_stray_tallies_counted_exactly(
+    cast: Cast,
+    rates_world: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    group_by: str | None,
+) -> None:
+    """Ánh, absent twice in 3A in March, is recorded afterwards as having changed to 4A on
+    the first day of term 2: in 4A for the whole term, with absences recorded by 3A. Her
+    3A tallies are marked stray, and she counts once, in 4A, with both absences."""
+    tallies.rebuild(school_year_ids=[cast.calendar.school_year_id])
+    anh = cast.student
+    submit(
+        cast, {rates_world["x1"].pk: ("P", "sick", ""), anh.pk: ("K", "", "")}, date=D(2027, 3, 2)
+    )
+    submit(cast, {anh.pk: ("K", "", "")}, date=D(2027, 3, 4))
+    move(anh, cast.class_4a, D(2027, 1, 18))
+    assert AbsenceTally.objects.get(student=anh, school_class=cast.class_3a).stray
+    options: dict[str, Any] = {
+        "date_from": D(2027, 1, 18),
+        "date_to": D(2027, 5, 29),
+        "today": TODAY,
+        "group_by": group_by,
+        "max_absences": 1,
+    }
+    read = selectors.attendance_rates(cast.province, **options)
+    counted_one_by_one(monkeypatch)
+    counted = selectors.attendance_rates(cast.province, **options)
+    assert [row(r) for r in [read.total, *read.groups]] == [
+        row(r) for r in [counted.total, *counted.groups]
+    ]
+    if group_by == "class":
+        in_4a = next(g for g in read.groups if g.id == cast.class_4a.pk)
+        assert in_4a.students is not None
+        # An, T1 (until 8 March) and now Ánh: Ánh (2) and T1 (2 K in 4A) above 1.
+        assert (in_4a.students.students, in_4a.students.within) == (3, 1)
+
+
+def test_term_summaries_follow_a_change_of_the_class_school_days(cast: Cast) -> None:
+    """3A had Saturday classes and took the roll on Saturday 6 March; its school days are
+    then set back to Monday–Friday: the term summary no longer counts that roll call,
+    as the day-by-day rates do not."""
+    SchoolClass.objects.filter(pk=cast.class_3a.pk).update(weekdays=MON_TO_FRI | 0b0100000)
+    submit(cast, {cast.student.pk: ("K", "", "")}, date=D(2027, 3, 6))
+    submit(cast, {}, date=D(2027, 3, 8))
+    term = ClassTermSummary.objects.get(school_class=cast.class_3a, term=2)
+    assert (term.roll_calls, term.unexcused) == (2, 1)
+    SchoolClass.objects.filter(pk=cast.class_3a.pk).update(weekdays=MON_TO_FRI)
+    tallies.recount_terms(school_class_ids=[cast.class_3a.pk])
+    term = ClassTermSummary.objects.get(school_class=cast.class_3a, term=2)
+    assert (term.roll_calls, term.unexcused) == (1, 0)
