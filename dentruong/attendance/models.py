@@ -277,12 +277,10 @@ class AbsenceTally(models.Model):
             models.CheckConstraint(condition=Q(term__in=[1, 2]), name="tally_term"),
         ]
         indexes = [
-            # Covers the whole-term rate's count per class (no table read on SQLite).
-            models.Index(
-                fields=["school_class", "school_year", "term", "excused", "unexcused", "student"],
-                name="tally_class_term",
-            ),
-            models.Index(fields=["school_year", "term"], name="tally_year_term"),
+            # A unit's classes' rows. Nothing indexes the counts: on PostgreSQL a roll
+            # call's update of them then stays on the row's page (a HOT update) and
+            # leaves the indexes alone.
+            models.Index(fields=["school_class", "term"], name="tally_class"),
             models.Index(fields=["student"], condition=Q(stray=True), name="tally_stray"),
         ]
 
