@@ -37,7 +37,7 @@ from dentruong.attendance.services import (
     local_today,
 )
 from dentruong.audit.exports import export_stamp, record_export
-from dentruong.audit.requests import change_recorder
+from dentruong.audit.requests import change_recorder, own_transactions
 from dentruong.orgs.access import get_school_for_user, get_unit_for_user
 from dentruong.orgs.models import OrgUnit
 from dentruong.people.access import students_for_user
@@ -270,6 +270,7 @@ def _window(
     "/roll-calls",
     response={200: SubmitOut, 201: SubmitOut, 403: FieldError, 422: ValidationErrors},
 )
+@own_transactions
 def submit_roll_call(request: HttpRequest, payload: RollCallIn) -> Status[dict[str, Any]]:
     """Submit a class's roll call for one session: 201 when first taken, 200 for a
     correction (the later edit wins; both are in the history) or a resubmission of the
@@ -298,9 +299,11 @@ def submit_roll_call(request: HttpRequest, payload: RollCallIn) -> Status[dict[s
 
 
 @router.post("/roll-calls/bulk", response={200: BulkOut, 422: ValidationErrors})
+@own_transactions
 def bulk_submit_roll_calls(request: HttpRequest, payload: BulkIn) -> Status[dict[str, Any]]:
     """Submit many roll calls (integrations, a day synced at once). Each item stands alone:
-    a refused item is reported with its index and status, and the others are kept."""
+    a refused item is reported with its index and status, and the others are kept; each
+    roll call written has its audit event in its own transaction."""
     user = signed_in_user(request)
     if len(payload.items) > MAX_BULK:
         return Status(
@@ -339,7 +342,12 @@ def bulk_submit_roll_calls(request: HttpRequest, payload: BulkIn) -> Status[dict
             )
         )
         where.append(index)
-    for index, result in zip(where, services.bulk_submit(items=inputs, by=user), strict=True):
+    results = services.bulk_submit(
+        items=inputs,
+        by=user,
+        audit=lambda class_id: change_recorder(request, object_type="class", object_id=class_id),
+    )
+    for index, result in zip(where, results, strict=True):
         if isinstance(result, RollCallError):
             out[index] |= {"status": 422} | error_body(result.code, result.message, result.field)
         else:

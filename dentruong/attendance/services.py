@@ -138,13 +138,20 @@ def submit_roll_call(
     )
 
 
-def bulk_submit(*, items: Sequence[RollCallInput], by: User) -> list[SubmitResult | RollCallError]:
+def bulk_submit(
+    *,
+    items: Sequence[RollCallInput],
+    by: User,
+    audit: Callable[[int], Callable[[], object]] | None = None,
+) -> list[SubmitResult | RollCallError]:
     """Submit many roll calls; one result per item, in order.
 
     Not all-or-nothing: each item is validated and written in its own short transaction
     (a savepoint if the caller holds one), so a bad item is reported and the others are
     kept. Integrations resend a whole batch safely because client ids are idempotent; one
     bad row must not hold back a school's day, nor hold SQLite's write lock for the batch.
+    `audit` gives, for a class id, the recorder of that roll call's audit event, called
+    in its transaction as `submit_roll_call`'s is.
     """
     specs: dict[int, CalendarSpec | RollCallError] = {}
     results: list[SubmitResult | RollCallError] = []
@@ -169,7 +176,7 @@ def bulk_submit(*, items: Sequence[RollCallInput], by: User) -> list[SubmitResul
                     client_id=item.client_id,
                     base_version=item.base_version,
                     spec=spec,
-                    audit=None,
+                    audit=audit(item.school_class.pk) if audit is not None else None,
                 )
             )
         except RollCallError as error:

@@ -48,7 +48,7 @@ from dentruong.attendance.models import (
     RollCallRevision,
 )
 from dentruong.attendance.services import RollCallError, local_today
-from dentruong.audit.requests import change_recorder
+from dentruong.audit.requests import change_recorder, own_transactions
 from dentruong.enrollment.models import Enrollment
 from dentruong.notices.selectors import NoticeState, notice_state, with_notice_status
 from dentruong.orgs.calendar import CalendarSpec
@@ -443,6 +443,7 @@ def _uuid(raw: str | None) -> uuid.UUID | None:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@own_transactions
 def roll_call(request: HttpRequest, pk: int) -> HttpResponse:
     """GET: the roll call of ?date= (default today) and ?session= (default the class's
     first); POST: submit it (the no-JavaScript path; the same service as the API)."""

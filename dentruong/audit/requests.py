@@ -7,7 +7,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -100,19 +100,50 @@ def _closure(func: Any) -> Iterator[Any]:
             continue
 
 
+def _operation(request: HttpRequest) -> Any:
+    """The API (django-ninja) operation answering this request's method, or None (a page:
+    one function per URL)."""
+    match = getattr(request, "resolver_match", None)
+    for path_view in _closure(match.func) if match is not None else ():
+        if isinstance(path_view, PathView):
+            for operation in path_view.operations:
+                if request.method in operation.methods:
+                    return operation
+    return None
+
+
 def view_name_of(request: HttpRequest) -> str:
     """The resolved URL name. The API (django-ninja) routes every method of a path through
     the first operation's URL name: the operation answering this method is looked up."""
     match = getattr(request, "resolver_match", None)
     if match is None:
         return ""
-    for path_view in _closure(match.func):
-        if isinstance(path_view, PathView):
-            for operation in path_view.operations:
-                if request.method in operation.methods:
-                    name = getattr(operation, "url_name", "") or operation.view_func.__name__
-                    return f"{match.namespace}:{name}" if match.namespace else name
+    operation = _operation(request)
+    if operation is not None:
+        name = getattr(operation, "url_name", "") or operation.view_func.__name__
+        return f"{match.namespace}:{name}" if match.namespace else name
     return match.view_name or ""
+
+
+OWN_TRANSACTIONS = "_dentruong_own_transactions"
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def own_transactions(view: F) -> F:
+    """Mark a page view or an API operation that keeps its own transactions: a long one
+    (an import), many short ones (a batch of roll calls, each with its own audit event),
+    or a short one that records its audit event itself (a roll call: `change_recorder`).
+    The audit middleware then does not run it in one transaction with its audit event
+    (middleware.py)."""
+    setattr(view, OWN_TRANSACTIONS, True)
+    return view
+
+
+def keeps_own_transactions(request: HttpRequest, view: Callable[..., Any]) -> bool:
+    operation = _operation(request)
+    target = operation.view_func if operation is not None else view
+    return bool(getattr(target, OWN_TRANSACTIONS, False))
 
 
 def origin_of(request: HttpRequest, *, scope: Scope | None = None) -> Origin:

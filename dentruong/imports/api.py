@@ -14,6 +14,7 @@ from ninja.files import UploadedFile
 
 from dentruong.accounts.scopes import scope_for
 from dentruong.audit.exports import export_stamp, record_export
+from dentruong.audit.requests import own_transactions
 from dentruong.imports import exports
 from dentruong.imports.access import (
     class_for_import,
@@ -106,6 +107,7 @@ def _error(field: str, code: str, message: str) -> dict[str, Any]:
     response={201: ImportOut, 403: FieldError, 422: ValidationErrors},
     summary="Upload a spreadsheet: parse and check it, nothing is saved yet",
 )
+@own_transactions
 def create_import(
     request: HttpRequest,
     file: File[UploadedFile],
@@ -168,6 +170,7 @@ def get_import(request: HttpRequest, import_id: int) -> dict[str, Any]:
     response={200: ImportOut, 422: RefusedOut},
     summary="Write the checked rows: all of them in one transaction, or none",
 )
+@own_transactions
 def confirm_import_api(request: HttpRequest, import_id: int) -> Status[dict[str, Any]]:
     batch = get_batch_for_user(request.user, import_id)
     try:

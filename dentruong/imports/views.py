@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 from dentruong.accounts.models import Role
 from dentruong.accounts.scopes import EDITOR_ROLES, scope_for
 from dentruong.audit.exports import export_stamp, record_export
+from dentruong.audit.requests import own_transactions
 from dentruong.imports import columns as C
 from dentruong.imports import exports
 from dentruong.imports.access import (
@@ -102,6 +103,7 @@ def _upload(
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@own_transactions
 def import_class(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         school_class = class_for_import(request.user, pk)
@@ -123,6 +125,7 @@ def import_class(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@own_transactions
 def import_school(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         school = school_for_import(request.user, pk)
@@ -150,6 +153,7 @@ def import_school(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@own_transactions
 def import_children(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         commune = commune_for_import(request.user, pk)
@@ -200,6 +204,7 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["POST"])
+@own_transactions
 def batch_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     batch = get_batch_for_user(request.user, pk)
     try:

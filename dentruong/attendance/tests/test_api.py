@@ -223,10 +223,15 @@ def test_bulk_reports_each_item(cast: Cast, client: Client) -> None:
     assert data["items"][3] == data["items"][4] | {"index": 3}
     assert counts().roll_calls == 2
 
+    # One audit event per roll call written, each in the roll call's own transaction.
+    events = AuditEvent.objects.values_list("view_name", "object_type", "object_id")
+    assert sorted(events) == [("api-v1:bulk_submit_roll_calls", "class", cast.class_3a.pk)] * 2
+
     resent = post(client, BULK, {"items": items}).json()
     assert [i["status"] for i in resent["items"]] == [200, 422, 404, 404, 404, 200]
     assert all(i["duplicate"] for i in resent["items"] if i["status"] == 200)
     assert counts().roll_calls == 2
+    assert AuditEvent.objects.count() == 2  # a resent batch changed nothing
 
 
 def test_bulk_forbidden_item(cast: Cast, client: Client) -> None:

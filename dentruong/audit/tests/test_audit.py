@@ -13,15 +13,18 @@ import pytest
 from django.contrib.admin.sites import site
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
+from django.http import HttpResponse
 from django.test import Client, RequestFactory, override_settings
-from django.urls import reverse
+from django.urls import resolve, reverse
 from pytest_django import DjangoAssertNumQueries
 
 from dentruong.accounts.models import User
 from dentruong.audit import triggers
+from dentruong.audit.middleware import AuditMiddleware
 from dentruong.audit.models import AuditAction, AuditEvent, AuditLogIsAppendOnly
 from dentruong.audit.requests import client_ip, object_of
 from dentruong.audit.services import Origin, record_event
+from dentruong.imports.views import batch_confirm
 from tests.cast import PASSWORD, Cast, make_user
 
 pytestmark = pytest.mark.django_db
@@ -264,21 +267,82 @@ def test_logging_in_is_not_logged_and_no_password_is_stored(cast: Cast, client: 
     assert PASSWORD not in str(list(AuditEvent.objects.values()))
 
 
-def test_a_failed_insert_does_not_fail_the_change(
-    cast: Cast, client: Client, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+def test_a_change_and_its_event_commit_together(
+    cast: Cast, client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The view and its audit event run in one transaction: when the event cannot be
+    written, the change is not written either (a change nobody can account for)."""
+
     def broken(**kwargs: Any) -> AuditEvent:
         raise DatabaseError("disk full")
 
     monkeypatch.setattr("dentruong.audit.middleware.record_event", broken)
     login(client, cast.school_leader)
-    with caplog.at_level(logging.ERROR, logger="dentruong.audit.middleware"):
-        response = client.post(
-            reverse("guardian-add", args=[cast.student.pk]),
-            {"full_name": "Lò Thị Mai", "relationship": "mother"},
-        )
+    client.raise_request_exception = False
+    response = client.post(
+        reverse("guardian-add", args=[cast.student.pk]),
+        {"full_name": "Lò Thị Mai", "relationship": "mother"},
+    )
+    assert response.status_code == 500
+    assert not cast.household.guardians.filter(full_name="Lò Thị Mai").exists()
+
+
+def test_a_change_and_its_event_are_one_commit(cast: Cast, client: Client) -> None:
+    login(client, cast.school_leader)
+    before = AuditEvent.objects.count()
+    response = client.post(
+        reverse("guardian-add", args=[cast.student.pk]),
+        {"full_name": "Lò Thị Mai", "relationship": "mother"},
+    )
     assert response.status_code == 302
     assert cast.household.guardians.filter(full_name="Lò Thị Mai").exists()
+    (event,) = AuditEvent.objects.order_by("-pk")[: AuditEvent.objects.count() - before]
+    assert (event.action, event.object_type, event.object_id) == (
+        AuditAction.CHANGE,
+        "student",
+        cast.student.pk,
+    )
+
+
+def _post(cast: Cast, name: str, args: list[Any]) -> Any:
+    request = RequestFactory().post(reverse(name, args=args))
+    request.user = cast.school_leader
+    request.resolver_match = resolve(reverse(name, args=args))
+    return request
+
+
+def test_a_view_answering_5xx_leaves_nothing(cast: Cast) -> None:
+    request = _post(cast, "guardian-add", [cast.student.pk])
+
+    def fails_after_writing(request: Any, **kwargs: Any) -> HttpResponse:
+        cast.household.guardians.create(full_name="Lò Thị Mai", relationship="mother")
+        return HttpResponse(status=503)
+
+    middleware = AuditMiddleware(lambda r: HttpResponse())
+    response = middleware.process_view(request, fails_after_writing, (), {})
+    assert response is not None and response.status_code == 503
+    assert not cast.household.guardians.filter(full_name="Lò Thị Mai").exists()
+    assert not AuditEvent.objects.filter(action=AuditAction.CHANGE).exists()
+
+
+def test_a_view_with_its_own_transactions_is_recorded_after_it(
+    cast: Cast, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An import keeps its own (long) transaction: the middleware leaves it alone and
+    records the change after it; if that insert fails, the change stands and the log
+    says so."""
+    request = _post(cast, "import-confirm", [1])
+    middleware = AuditMiddleware(lambda r: HttpResponse(status=302))
+    assert middleware.process_view(request, batch_confirm, (), {"pk": 1}) is None
+    assert middleware(request).status_code == 302
+    assert AuditEvent.objects.filter(action=AuditAction.CHANGE, view_name="import-confirm").exists()
+
+    def broken(**kwargs: Any) -> AuditEvent:
+        raise DatabaseError("disk full")
+
+    monkeypatch.setattr("dentruong.audit.middleware.record_event", broken)
+    with caplog.at_level(logging.ERROR, logger="dentruong.audit.middleware"):
+        assert middleware(_post(cast, "import-confirm", [1])).status_code == 302
     assert "audit: could not record POST" in caplog.text
 
 
