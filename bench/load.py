@@ -402,6 +402,36 @@ def verify(env: dict[str, str], sent: list[Sent], class_ids: list[int]) -> dict[
         ):
             bad_summaries += 1
     keys = Counter((c, d, s) for c, d, s, _v in roll_calls.values())
+    # The whole-term roll-ups (decision 0014) against the rows they add up: per class, the
+    # term summaries' sums equal the day summaries'; per student and class, the tallies
+    # equal the absences.
+    days: dict[int, list[int]] = defaultdict(lambda: [0] * 6)
+    for pk, (class_id, _d, _s, _v) in roll_calls.items():
+        summary = summaries.get(pk)
+        if summary is not None:
+            for i, value in enumerate((1, *summary)):
+                days[class_id][i] += int(value)
+    terms: dict[int, list[int]] = defaultdict(lambda: [0] * 6)
+    for class_id, *sums in query(
+        env,
+        "SELECT school_class_id, roll_calls, enrolled, present, late, excused, unexcused "
+        f"FROM attendance_classtermsummary WHERE school_class_id IN ({marks_ids})",
+    ):
+        for i, value in enumerate(sums):
+            terms[int(class_id)][i] += int(value)
+    counted: Counter[tuple[int, int, str]] = Counter()
+    for pk, marks in absences.items():
+        for student_id, code in marks.items():
+            counted[(student_id, roll_calls[pk][0], code)] += 1
+    tallied: Counter[tuple[int, int, str]] = Counter()
+    for student_id, class_id, excused, unexcused, late in query(
+        env,
+        "SELECT student_id, school_class_id, excused, unexcused, late "
+        f"FROM attendance_absencetally WHERE school_class_id IN ({marks_ids})",
+    ):
+        for code, n in (("P", excused), ("K", unexcused), ("T", late)):
+            if int(n):
+                tallied[(int(student_id), int(class_id), code)] += int(n)
     return {
         "acknowledged": len(acked),
         "acknowledged_as_duplicate": sum(1 for s in acked if s.duplicate),
@@ -418,6 +448,12 @@ def verify(env: dict[str, str], sent: list[Sent], class_ids: list[int]) -> dict[
             1 for pk, (_c, _d, _s, v) in roll_calls.items() if per_roll_call[pk] != v
         ),
         "summaries_not_matching_absences": bad_summaries,
+        "term_summaries_not_matching_days": sum(
+            1 for c in set(days) | set(terms) if days.get(c) != terms.get(c)
+        ),
+        "tallies_not_matching_absences": sum(
+            1 for k in set(counted) | set(tallied) if counted[k] != tallied[k]
+        ),
         "class_sessions_not_in_last_acknowledged_state": wrong_state,
     }
 
@@ -517,6 +553,8 @@ def main() -> None:
         and db["duplicated"] == 0
         and db["unexpected_writes"] == 0
         and db["summaries_not_matching_absences"] == 0
+        and db["term_summaries_not_matching_days"] == 0
+        and db["tallies_not_matching_absences"] == 0
         and db["class_sessions_not_in_last_acknowledged_state"] == 0
         and result["server_errors_5xx"] == 0
     )

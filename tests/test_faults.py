@@ -115,6 +115,8 @@ def assert_nothing_lost(db: dict[str, Any]) -> None:
     assert db["refused"] == 0
     assert db["versions_not_matching_revisions"] == 0
     assert db["summaries_not_matching_absences"] == 0
+    assert db["term_summaries_not_matching_days"] == 0
+    assert db["tallies_not_matching_absences"] == 0
     assert db["class_sessions_not_in_last_acknowledged_state"] == 0
 
 
