@@ -718,29 +718,25 @@ class _Enrolled:
             if self.group_by == "commune"
             else ""
         )
-        where = " AND ".join(
+        return f"""JOIN {qn(SchoolClass._meta.db_table)} c ON c.id = {class_id}
+            {school_join}
+            WHERE {self._scope(params)}"""
+
+    def _scope(self, params: list[Any]) -> str:
+        """The class (c) is one of the scope's."""
+        return " AND ".join(
             [
                 _in_list("c.school_id", self.school_ids, params),
                 _in_list("c.school_year_id", self.year_ids, params),
                 _in_list("c.grade", self.grades, params),
             ]
         )
-        return f"""JOIN {qn(SchoolClass._meta.db_table)} c ON c.id = {class_id}
-            {school_join}
-            WHERE {where}"""
 
     def class_ids(self, params: list[Any], before: Sequence[Any] = ()) -> str:
         """SELECT the ids of the scope's classes (after `before`'s parameters)."""
         params += before
-        where = " AND ".join(
-            [
-                _in_list("c.school_id", self.school_ids, params),
-                _in_list("c.school_year_id", self.year_ids, params),
-                _in_list("c.grade", self.grades, params),
-            ]
-        )
         table = connection.ops.quote_name(SchoolClass._meta.db_table)
-        return f"SELECT c.id FROM {table} c WHERE {where}"
+        return f"SELECT c.id FROM {table} c WHERE {self._scope(params)}"
 
     def rows(self, params: list[Any]) -> str:
         """FROM the enrolments (e) of the scope's classes in the range, and their class."""
