@@ -45,6 +45,7 @@ from dentruong.attendance.models import (
 )
 from dentruong.enrollment.models import Enrollment
 from dentruong.lib import vntext
+from dentruong.lib.db import execute_together, insert_statement
 from dentruong.notices.services import queue_absence_notices
 from dentruong.orgs.calendar import CalendarSpec, NoCalendar, calendar_for_class
 from dentruong.orgs.models import SchoolClass, Session
@@ -285,8 +286,7 @@ def _write(
                 audit=audit,
             )
         absences = _add_absences(roll_call, clean)
-        _tally(school_class, term, before={}, after=clean)
-        RollCallRevision.objects.create(
+        revision = RollCallRevision(
             roll_call=roll_call,
             version=1,
             client_id=client_id,
@@ -297,7 +297,7 @@ def _write(
             after=_codes(clean),
         )
         counts = _counts(len(enrolled), clean)
-        summary = ClassDaySummary.objects.create(
+        summary = ClassDaySummary(
             roll_call=roll_call,
             school_class_id=school_class.pk,
             school_id=school_class.school_id,
@@ -305,8 +305,27 @@ def _write(
             session=session,
             **counts,
         )
-        if term is not None:
-            tallies.add_to_term(school_class=school_class, term=term, counts=counts)
+        summary._state.adding = False
+        # Rows nothing reads back, sent together (one round trip on PostgreSQL).
+        execute_together(
+            [
+                insert_statement(revision),
+                insert_statement(summary),
+                *(
+                    [
+                        tallies.additions(
+                            school_class_id=school_class.pk,
+                            school_year_id=school_class.school_year_id,
+                            term=term,
+                            changes=_changes(before={}, after=clean),
+                        ),
+                        tallies.term_addition(school_class=school_class, term=term, counts=counts),
+                    ]
+                    if term is not None
+                    else []
+                ),
+            ]
+        )
         if audit is not None:
             audit()
     return SubmitResult(
@@ -369,7 +388,7 @@ def _correct(
     counts = _counts(enrolled, marks)
     if term is not None:
         old = ClassDaySummary.objects.values(*tallies.SUMMED).get(roll_call=roll_call)
-        tallies.add_to_term(school_class=school_class, term=term, counts=counts, before=old)
+        tallies.correct_term(school_class=school_class, term=term, counts=counts, before=old)
     summary = ClassDaySummary(
         roll_call=roll_call,
         school_class_id=school_class.pk,
@@ -395,17 +414,11 @@ def _insert_first(roll_call: RollCall) -> bool:
     """Insert the first roll call of its class-session, or nothing if the class-session
     has one already (the unique constraint decides, in one statement: no savepoint).
     Sets `roll_call.pk`; False when it was not inserted."""
-    qn = connection.ops.quote_name
-    fields = [f for f in RollCall._meta.concrete_fields if not f.primary_key]
-    sql = (
-        f"INSERT INTO {qn(RollCall._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(fields))}) "
-        "ON CONFLICT (school_class_id, date, session) DO NOTHING RETURNING id"
+    sql, params = insert_statement(
+        roll_call, suffix="ON CONFLICT (school_class_id, date, session) DO NOTHING RETURNING id"
     )
     with connection.cursor() as cursor:
-        cursor.execute(
-            sql, [f.get_db_prep_save(getattr(roll_call, f.attname), connection) for f in fields]
-        )
+        cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:
         return False
@@ -562,17 +575,23 @@ def _tally(
     """Move the students' term tallies from the roll call's old codes to its new ones."""
     if term is None:  # not in a term: no roll call is taken there
         return
-    changes: dict[int, Counter[str]] = {}
-    for sid, code in before.items():
-        changes.setdefault(sid, Counter())[code] -= 1
-    for sid, mark in after.items():
-        changes.setdefault(sid, Counter())[mark.code] += 1
+    changes = _changes(before=before, after=after)
     tallies.bump(
         school_class_id=school_class.pk,
         school_year_id=school_class.school_year_id,
         term=term,
         changes=changes,
     )
+
+
+def _changes(*, before: Mapping[int, str], after: Mapping[int, Mark]) -> dict[int, Counter[str]]:
+    """Per student, the codes a roll call takes off (−1) and adds (+1)."""
+    changes: dict[int, Counter[str]] = {}
+    for sid, code in before.items():
+        changes.setdefault(sid, Counter())[code] -= 1
+    for sid, mark in after.items():
+        changes.setdefault(sid, Counter())[mark.code] += 1
+    return changes
 
 
 def _codes(marks: dict[int, Mark]) -> dict[str, str]:

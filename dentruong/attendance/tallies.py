@@ -1,8 +1,9 @@
 """What whole-term reports read: per-student, per-class, per-term absence tallies
 (`models.AbsenceTally`) and per-class term summaries (`models.ClassTermSummary`).
 
-The roll call services add each roll call's change to them in its transaction (`bump`,
-`add_to_term`); bulk loads and a change of a calendar recount them from the absences and
+The roll call services add each roll call's change to them in its transaction (`additions`
+and `term_addition`, sent with the roll call's other rows; `bump` and `correct_term` for
+a correction); bulk loads and a change of a calendar recount them from the absences and
 the day summaries (`rebuild`); a correction of enrolments dated back marks the tallies it
 makes stray (`mark_stray`) and recounts the term summaries of its classes
 (`recount_terms`). `whole_terms` says when a date range is made of whole terms, so that the
@@ -28,6 +29,7 @@ from dentruong.attendance.models import (
     RollCall,
 )
 from dentruong.enrollment.models import Enrollment
+from dentruong.lib.db import Statement, execute_together
 from dentruong.orgs.calendar import spec_from
 from dentruong.orgs.models import SchoolClass, YearCalendar
 
@@ -88,35 +90,47 @@ def _upsert() -> str:
     )
 
 
+def additions(
+    *, school_class_id: int, school_year_id: int, term: int, changes: Mapping[int, Counter[str]]
+) -> Statement | None:
+    """The statement adding `changes` (student id → code → +n, none negative) to the
+    tallies of one class and term (a first roll call), or None when nothing changes."""
+    rows = _rows(school_class_id, school_year_id, term, changes)
+    if not rows:
+        return None
+    values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(rows))
+    return (
+        f"INSERT INTO {_table()} {_COLUMNS} VALUES {values} {_upsert()}",
+        [value for row in rows for value in row],
+    )
+
+
 def bump(
     *, school_class_id: int, school_year_id: int, term: int, changes: Mapping[int, Counter[str]]
 ) -> None:
     """Add `changes` (student id → code → +n or −n) to the tallies of one class and term,
     in the caller's transaction. A count going below zero breaks the table's check: the
     tallies and the absences would disagree."""
-    rows = [
-        (sid, school_class_id, school_year_id, term, *(c[code] for code in CODES))
-        for sid, c in sorted(changes.items())
-        if any(c[code] for code in CODES)
-    ]
-    if not rows:
-        return
-    t = _table()
-    columns = "(student_id, school_class_id, school_year_id, term, excused, unexcused, late)"
+    rows = _rows(school_class_id, school_year_id, term, changes)
     if all(count >= 0 for row in rows for count in row[4:]):
-        # Only additions (a first roll call, the usual case): one statement.
-        values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(rows))
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {t} {columns} VALUES {values} {_upsert()}",
-                [value for row in rows for value in row],
-            )
+        # Only additions (the usual case): one statement.
+        execute_together(
+            [
+                additions(
+                    school_class_id=school_class_id,
+                    school_year_id=school_year_id,
+                    term=term,
+                    changes=changes,
+                )
+            ]
+        )
         return
     # A row to add to first (a count may go down: an insert of negative counts would
     # break the check before any conflict is looked at), then the change itself.
+    t = _table()
     with connection.cursor() as cursor:
         cursor.executemany(
-            f"INSERT INTO {t} {columns} VALUES (%s, %s, %s, %s, 0, 0, 0) "
+            f"INSERT INTO {t} {_COLUMNS} VALUES (%s, %s, %s, %s, 0, 0, 0) "
             "ON CONFLICT (student_id, school_class_id, term) DO NOTHING",
             [row[:4] for row in rows],
         )
@@ -125,6 +139,19 @@ def bump(
             "late = late + %s WHERE student_id = %s AND school_class_id = %s AND term = %s",
             [(*row[4:], row[0], row[1], row[3]) for row in rows],
         )
+
+
+_COLUMNS = "(student_id, school_class_id, school_year_id, term, excused, unexcused, late)"
+
+
+def _rows(
+    school_class_id: int, school_year_id: int, term: int, changes: Mapping[int, Counter[str]]
+) -> list[tuple[int, ...]]:
+    return [
+        (sid, school_class_id, school_year_id, term, *(c[code] for code in CODES))
+        for sid, c in sorted(changes.items())
+        if any(c[code] for code in CODES)
+    ]
 
 
 def mark_stray(pairs: Iterable[tuple[int, int]]) -> int:
@@ -146,36 +173,38 @@ def mark_stray(pairs: Iterable[tuple[int, int]]) -> int:
 SUMMED = ("enrolled", "present", "late", "excused", "unexcused")
 
 
-def add_to_term(
+def term_addition(*, school_class: SchoolClass, term: int, counts: Mapping[str, int]) -> Statement:
+    """The statement adding a first roll call's day summary `counts` to its class's term
+    summary (one more roll call)."""
+    t = connection.ops.quote_name(ClassTermSummary._meta.db_table)
+    names = ", ".join(SUMMED)
+    updates = ", ".join(f"{n} = {t}.{n} + excluded.{n}" for n in ("roll_calls", *SUMMED))
+    return (
+        f"INSERT INTO {t} (school_class_id, school_id, school_year_id, term, roll_calls, "
+        f"{names}) VALUES (%s, %s, %s, %s, 1, %s, %s, %s, %s, %s) "
+        f"ON CONFLICT (school_class_id, term) DO UPDATE SET {updates}",
+        [
+            school_class.pk,
+            school_class.school_id,
+            school_class.school_year_id,
+            term,
+            *(counts[n] for n in SUMMED),
+        ],
+    )
+
+
+def correct_term(
     *,
     school_class: SchoolClass,
     term: int,
     counts: Mapping[str, int],
-    before: Mapping[str, int] | None = None,
+    before: Mapping[str, int],
 ) -> None:
-    """Add a roll call's day summary `counts` to its class's term summary, in the caller's
-    transaction: a first roll call (one more roll call), or a correction (`before`: the
-    day summary it replaces, taken off)."""
-    t = connection.ops.quote_name(ClassTermSummary._meta.db_table)
-    if before is None:
-        names = ", ".join(SUMMED)
-        updates = ", ".join(f"{n} = {t}.{n} + excluded.{n}" for n in ("roll_calls", *SUMMED))
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {t} (school_class_id, school_id, school_year_id, term, "
-                f"roll_calls, {names}) VALUES (%s, %s, %s, %s, 1, %s, %s, %s, %s, %s) "
-                f"ON CONFLICT (school_class_id, term) DO UPDATE SET {updates}",
-                [
-                    school_class.pk,
-                    school_class.school_id,
-                    school_class.school_year_id,
-                    term,
-                    *(counts[n] for n in SUMMED),
-                ],
-            )
-        return
+    """Replace a corrected roll call's day summary `before` by `counts` in its class's
+    term summary, in the caller's transaction."""
     deltas = [counts[n] - before[n] for n in SUMMED]
     if any(deltas):
+        t = connection.ops.quote_name(ClassTermSummary._meta.db_table)
         sets = ", ".join(f"{n} = {n} + %s" for n in SUMMED)
         with connection.cursor() as cursor:
             cursor.execute(
