@@ -435,7 +435,7 @@ def attendance_rates(
             group_by=group_by,
             date_from=date_from,
             until=until,
-            absences_q=any_school_day_q(groups, date="date"),
+            absences_q=None if terms else any_school_day_q(groups, date="date"),
             max_absences=max_absences,
             terms=terms,
         )

@@ -95,14 +95,7 @@ def additions(
 ) -> Statement | None:
     """The statement adding `changes` (student id → code → +n, none negative) to the
     tallies of one class and term (a first roll call), or None when nothing changes."""
-    rows = _rows(school_class_id, school_year_id, term, changes)
-    if not rows:
-        return None
-    values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(rows))
-    return (
-        f"INSERT INTO {_table()} {_COLUMNS} VALUES {values} {_upsert()}",
-        [value for row in rows for value in row],
-    )
+    return _insert(_rows(school_class_id, school_year_id, term, changes))
 
 
 def bump(
@@ -114,16 +107,7 @@ def bump(
     rows = _rows(school_class_id, school_year_id, term, changes)
     if all(count >= 0 for row in rows for count in row[4:]):
         # Only additions (the usual case): one statement.
-        execute_together(
-            [
-                additions(
-                    school_class_id=school_class_id,
-                    school_year_id=school_year_id,
-                    term=term,
-                    changes=changes,
-                )
-            ]
-        )
+        execute_together([_insert(rows)])
         return
     # A row to add to first (a count may go down: an insert of negative counts would
     # break the check before any conflict is looked at), then the change itself.
@@ -139,6 +123,17 @@ def bump(
             "late = late + %s WHERE student_id = %s AND school_class_id = %s AND term = %s",
             [(*row[4:], row[0], row[1], row[3]) for row in rows],
         )
+
+
+def _insert(rows: list[tuple[int, ...]]) -> Statement | None:
+    """One upsert adding `rows` (none negative) to the tallies, or None for no row."""
+    if not rows:
+        return None
+    values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(rows))
+    return (
+        f"INSERT INTO {_table()} {_COLUMNS} VALUES {values} {_upsert()}",
+        [value for row in rows for value in row],
+    )
 
 
 _COLUMNS = "(student_id, school_class_id, school_year_id, term, excused, unexcused, late)"

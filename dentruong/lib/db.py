@@ -22,11 +22,7 @@ def insert_statement(row: Model, *, suffix: str = "") -> Statement:
     would write them, then `suffix` (e.g. an ON CONFLICT clause)."""
     qn = connection.ops.quote_name
     meta = row._meta
-    fields = [
-        f
-        for f in meta.concrete_fields
-        if not (f.primary_key and f.get_internal_type() in {"AutoField", "BigAutoField"})
-    ]
+    fields = [f for f in meta.concrete_fields if f is not meta.auto_field]
     columns = ", ".join(qn(f.column) for f in fields)
     values = ", ".join(["%s"] * len(fields))
     sql = f"INSERT INTO {qn(meta.db_table)} ({columns}) VALUES ({values}) {suffix}".rstrip()
